@@ -1,0 +1,41 @@
+//! kube-core: the sans-IO heart of the orchestrator.
+//!
+//! It holds the object model (core/v1 shape), labels and selectors, quantities,
+//! defaulting and validation, v1beta1 conversion, and the [`store::Store`] and
+//! [`runtime::ContainerRuntime`] traits. Nothing here touches sockets, files, clocks
+//! or threads: time and randomness come in as arguments.
+
+pub mod binding;
+pub mod defaults;
+pub mod endpoints;
+pub mod event;
+pub mod fields;
+pub mod intstr;
+pub mod labels;
+pub mod list;
+pub mod meta;
+pub mod node;
+pub mod object;
+pub mod pod;
+pub mod quantity;
+pub mod replication_controller;
+pub mod runtime;
+pub mod service;
+pub mod status;
+pub mod store;
+pub mod time;
+pub mod v1beta1;
+pub mod validation;
+
+pub use binding::Binding;
+pub use endpoints::Endpoints;
+pub use event::Event;
+pub use list::List;
+pub use meta::{ListMeta, ObjectMeta, ObjectReference};
+pub use node::Node;
+pub use object::{Object, ResourceKind};
+pub use pod::Pod;
+pub use replication_controller::ReplicationController;
+pub use service::Service;
+pub use status::Status;
+pub use store::{Store, StoreError};

@@ -1,0 +1,91 @@
+//! Node (the seed's "minion"): a machine pods are scheduled onto.
+
+use crate::meta::{is_default, ObjectMeta};
+use crate::pod::ResourceList;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A node (core/v1 `Node`); cluster-scoped.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Node {
+    /// Always `v1` once stored.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
+    /// Always `Node` once stored.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// Standard object metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// Desired state.
+    #[serde(default)]
+    pub spec: NodeSpec,
+    /// Observed state, reported by the kubelet.
+    #[serde(default)]
+    pub status: NodeStatus,
+}
+
+/// Desired state of a node.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSpec {
+    /// Pod IP range assigned to the node.
+    #[serde(rename = "podCIDR", default, skip_serializing_if = "String::is_empty")]
+    pub pod_cidr: String,
+    /// When true, no new pods are scheduled onto the node.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub unschedulable: bool,
+}
+
+/// Observed state of a node.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeStatus {
+    /// Total resources of the node.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capacity: ResourceList,
+    /// Resources available to pods; defaults to capacity.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub allocatable: ResourceList,
+    /// Conditions such as `Ready`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<NodeCondition>,
+    /// Addresses of the node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<NodeAddress>,
+}
+
+/// A node condition.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeCondition {
+    /// Condition type, e.g. `Ready`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    /// Machine-readable reason.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// Human-readable message.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// RFC 3339 time of the last heartbeat.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub last_heartbeat_time: String,
+    /// RFC 3339 time the status last changed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub last_transition_time: String,
+}
+
+/// An address of a node.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeAddress {
+    /// `InternalIP`, `ExternalIP` or `Hostname`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The address.
+    pub address: String,
+}
