@@ -8,6 +8,7 @@
 pub mod binding;
 pub mod defaults;
 pub mod endpoints;
+pub mod error;
 pub mod event;
 pub mod fields;
 pub mod intstr;
@@ -23,6 +24,7 @@ pub mod runtime;
 pub mod service;
 pub mod status;
 pub mod store;
+pub mod strategy;
 pub mod time;
 pub mod v1beta1;
 pub mod validation;

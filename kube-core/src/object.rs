@@ -9,7 +9,9 @@ use std::fmt::Debug;
 pub const API_VERSION_V1: &str = "v1";
 
 /// A persisted API object with metadata.
-pub trait Object: Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static {
+pub trait Object:
+    Serialize + DeserializeOwned + Clone + Debug + PartialEq + Send + Sync + 'static
+{
     /// The resource this kind is served as.
     const RESOURCE: ResourceKind;
 
@@ -172,12 +174,16 @@ impl ResourceKind {
 
     /// Finds a resource by its exact v1 plural name.
     pub fn from_plural(plural: &str) -> Option<ResourceKind> {
-        ResourceKind::ALL.into_iter().find(|r| r.info().plural == plural)
+        ResourceKind::ALL
+            .into_iter()
+            .find(|r| r.info().plural == plural)
     }
 
     /// Finds a resource by its exact v1beta1 URL name.
     pub fn from_v1beta1_name(name: &str) -> Option<ResourceKind> {
-        ResourceKind::ALL.into_iter().find(|r| r.info().v1beta1_name == name)
+        ResourceKind::ALL
+            .into_iter()
+            .find(|r| r.info().v1beta1_name == name)
     }
 
     /// Store key prefix of all objects of this resource, e.g. `/registry/pods/`.
@@ -215,7 +221,10 @@ mod tests {
             ("/pods", Some(ResourceKind::Pods)),
             ("po", Some(ResourceKind::Pods)),
             ("Pod", Some(ResourceKind::Pods)),
-            ("replicationControllers", Some(ResourceKind::ReplicationControllers)),
+            (
+                "replicationControllers",
+                Some(ResourceKind::ReplicationControllers),
+            ),
             ("rc", Some(ResourceKind::ReplicationControllers)),
             ("minions", Some(ResourceKind::Nodes)),
             ("nodes", Some(ResourceKind::Nodes)),
@@ -231,9 +240,21 @@ mod tests {
 
     #[test]
     fn keys_follow_the_registry_layout() {
-        assert_eq!(ResourceKind::Pods.key("default", "redis"), "/registry/pods/default/redis");
-        assert_eq!(ResourceKind::Nodes.key("ignored", "n1"), "/registry/nodes/n1");
-        assert_eq!(ResourceKind::Pods.namespace_prefix("ns"), "/registry/pods/ns/");
-        assert_eq!(ResourceKind::Nodes.namespace_prefix("ns"), "/registry/nodes/");
+        assert_eq!(
+            ResourceKind::Pods.key("default", "redis"),
+            "/registry/pods/default/redis"
+        );
+        assert_eq!(
+            ResourceKind::Nodes.key("ignored", "n1"),
+            "/registry/nodes/n1"
+        );
+        assert_eq!(
+            ResourceKind::Pods.namespace_prefix("ns"),
+            "/registry/pods/ns/"
+        );
+        assert_eq!(
+            ResourceKind::Nodes.namespace_prefix("ns"),
+            "/registry/nodes/"
+        );
     }
 }

@@ -37,7 +37,11 @@ pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub selector: StringMap,
     /// Virtual IP of the service (the seed's portal IP).
-    #[serde(rename = "clusterIP", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "clusterIP",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub cluster_ip: String,
     /// `ClusterIP` (default) or `NodePort`.
     #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]

@@ -127,7 +127,12 @@ pub trait Store: Send + Sync + 'static {
     /// Creates `key`; fails with `AlreadyExists` if it exists.
     async fn create(&self, key: &str, value: Vec<u8>) -> Result<KeyValue, StoreError>;
     /// Replaces `key` if its `mod_revision` equals `expected`.
-    async fn update(&self, key: &str, value: Vec<u8>, expected: Revision) -> Result<KeyValue, StoreError>;
+    async fn update(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        expected: Revision,
+    ) -> Result<KeyValue, StoreError>;
     /// Deletes `key`, if `expected` is given only when its `mod_revision` equals it.
     /// Returns the deleted value with `mod_revision` set to the delete's revision.
     async fn delete(&self, key: &str, expected: Option<Revision>) -> Result<KeyValue, StoreError>;

@@ -1,0 +1,208 @@
+//! Rules shared by every kind: object metadata, labels, annotations, quantities.
+
+use super::names::{
+    dns1035_label_error, dns1123_label_error, dns1123_subdomain_error, path_segment_name_error,
+    IMMUTABLE_MSG, NON_NEGATIVE_MSG,
+};
+use super::{FieldError, FieldErrors, FieldPath};
+use crate::labels::{validate_label_key, validate_label_value};
+use crate::meta::{ObjectMeta, StringMap};
+use crate::pod::ResourceList;
+use crate::quantity::{ParsedQuantity, Quantity};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// Largest total size of an object's annotations (keys plus values), as in Kubernetes.
+const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
+
+/// Syntax an object's name must follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum NameRule {
+    /// DNS-1123 subdomain (pods, nodes, endpoints, events).
+    Dns1123Subdomain,
+    /// DNS-1035 label (services, whose names become DNS labels).
+    Dns1035Label,
+    /// Anything usable as one URL path segment (replication controllers).
+    PathSegment,
+}
+
+impl NameRule {
+    fn error(self, name: &str) -> Option<String> {
+        match self {
+            NameRule::Dns1123Subdomain => dns1123_subdomain_error(name),
+            NameRule::Dns1035Label => dns1035_label_error(name),
+            NameRule::PathSegment => path_segment_name_error(name),
+        }
+    }
+}
+
+/// Checks `metadata`: name, namespace, labels and annotations.
+pub(super) fn validate_object_meta(meta: &ObjectMeta, rule: NameRule, errs: &mut FieldErrors) {
+    let path = FieldPath::new("metadata");
+    if meta.name.is_empty() {
+        errs.push(FieldError::required(
+            path.child("name"),
+            "name or generateName is required",
+        ));
+    } else if let Some(msg) = rule.error(&meta.name) {
+        errs.push(FieldError::invalid(path.child("name"), &meta.name, msg));
+    }
+    if !meta.namespace.is_empty() {
+        if let Some(msg) = dns1123_label_error(&meta.namespace) {
+            errs.push(FieldError::invalid(
+                path.child("namespace"),
+                &meta.namespace,
+                msg,
+            ));
+        }
+    }
+    validate_labels(&meta.labels, &path.child("labels"), errs);
+    validate_annotations(&meta.annotations, &path.child("annotations"), errs);
+}
+
+/// Checks that an update keeps `metadata.name`, `metadata.namespace` and `metadata.uid`.
+pub(super) fn validate_object_meta_update(
+    new: &ObjectMeta,
+    old: &ObjectMeta,
+    errs: &mut FieldErrors,
+) {
+    let path = FieldPath::new("metadata");
+    let fields = [
+        ("name", &new.name, &old.name),
+        ("namespace", &new.namespace, &old.namespace),
+        ("uid", &new.uid, &old.uid),
+    ];
+    for (name, new_value, old_value) in fields {
+        if new_value != old_value {
+            errs.push(FieldError::invalid(
+                path.child(name),
+                new_value,
+                IMMUTABLE_MSG,
+            ));
+        }
+    }
+}
+
+/// Checks label keys and values; errors are reported on `path` itself, as Kubernetes does.
+pub(super) fn validate_labels(labels: &StringMap, path: &FieldPath, errs: &mut FieldErrors) {
+    for (key, value) in labels {
+        if let Err(msg) = validate_label_key(key) {
+            errs.push(FieldError::invalid(path, key, msg));
+        }
+        if let Err(msg) = validate_label_value(value) {
+            errs.push(FieldError::invalid(path, value, msg));
+        }
+    }
+}
+
+/// Checks annotation keys (label-key syntax, case-insensitive) and their total size.
+pub(super) fn validate_annotations(
+    annotations: &StringMap,
+    path: &FieldPath,
+    errs: &mut FieldErrors,
+) {
+    let mut total = 0usize;
+    for (key, value) in annotations {
+        if let Err(msg) = validate_label_key(&key.to_ascii_lowercase()) {
+            errs.push(FieldError::invalid(path, key, msg));
+        }
+        total = total.saturating_add(key.len()).saturating_add(value.len());
+    }
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT {
+        errs.push(FieldError::too_long(path, "", TOTAL_ANNOTATION_SIZE_LIMIT));
+    }
+}
+
+/// Checks a resource list: names are qualified names, quantities parse and are not negative.
+///
+/// Returns the quantities that parsed, for further comparisons (requests against limits).
+pub(super) fn validate_resource_list<'a>(
+    list: &'a ResourceList,
+    path: &FieldPath,
+    errs: &mut FieldErrors,
+) -> BTreeMap<&'a str, ParsedQuantity> {
+    let mut parsed = BTreeMap::new();
+    for (name, quantity) in list {
+        let entry = path.key(name);
+        if let Err(msg) = validate_label_key(name) {
+            errs.push(FieldError::invalid(&entry, name, msg));
+        }
+        match quantity.parse() {
+            Err(e) => errs.push(FieldError::invalid(&entry, &quantity.0, e.to_string())),
+            Ok(_) if is_negative(quantity) => {
+                errs.push(FieldError::invalid(&entry, &quantity.0, NON_NEGATIVE_MSG))
+            }
+            Ok(q) => {
+                parsed.insert(name.as_str(), q);
+            }
+        }
+    }
+    parsed
+}
+
+/// Whether a quantity that parsed is below zero: a leading `-` and a non-zero digit before
+/// the suffix. Decided on the text so that tiny negatives are not rounded away.
+fn is_negative(q: &Quantity) -> bool {
+    let s = q.0.trim();
+    let Some(rest) = s.strip_prefix('-') else {
+        return false;
+    };
+    rest.chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .any(|c| c.is_ascii_digit() && c != '0')
+}
+
+/// Orders two parsed quantities: first by whole units (rounded up), then by thousandths.
+///
+/// If the rounded-up units differ, the order is right; if they are equal, both values lie in
+/// the same unit interval and the thousandths (also rounded up) order them.
+pub(super) fn compare_quantities(a: &ParsedQuantity, b: &ParsedQuantity) -> Ordering {
+    a.value()
+        .cmp(&b.value())
+        .then_with(|| a.milli_value().cmp(&b.milli_value()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Quantity {
+        Quantity(s.to_string())
+    }
+
+    #[test]
+    fn negative_quantities_are_decided_on_the_text() {
+        let cases = [
+            ("-1", true),
+            ("-0.0001", true),
+            ("-100m", true),
+            ("-0", false),
+            ("-0.0", false),
+            ("1", false),
+            ("+1", false),
+            ("0", false),
+        ];
+        for (s, want) in cases {
+            assert_eq!(is_negative(&q(s)), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn quantities_compare_across_units() {
+        let cases = [
+            ("500m", "1", Ordering::Less),
+            ("1", "1000m", Ordering::Equal),
+            ("1500m", "1", Ordering::Greater),
+            ("64Mi", "1Gi", Ordering::Less),
+            ("1Gi", "1G", Ordering::Greater),
+            ("100m", "200m", Ordering::Less),
+        ];
+        for (a, b, want) in cases {
+            let (pa, pb) = (q(a).parse(), q(b).parse());
+            match (pa, pb) {
+                (Ok(pa), Ok(pb)) => assert_eq!(compare_quantities(&pa, &pb), want, "{a} vs {b}"),
+                other => panic!("{a} or {b} did not parse: {other:?}"),
+            }
+        }
+    }
+}
