@@ -1,1 +1,10 @@
-//! kube-runtime
+//! kube-runtime: the I/O side of the orchestrator.
+//!
+//! Store adapters ([`store`]), the [`registry`] that applies the API's semantics on
+//! top of a store, the HTTP [`apiserver`], and API [`client`]s. The component
+//! binaries (`apiserver`, ...) live in `src/bin/`.
+
+pub mod apiserver;
+pub mod client;
+pub mod registry;
+pub mod store;

@@ -1,0 +1,234 @@
+//! The API server: REST CRUD and watch over the registry, in core/v1 and the seed's v1beta1.
+
+mod body;
+mod codec;
+mod discovery;
+mod metrics;
+mod resource;
+pub mod router;
+mod watch;
+
+pub use body::ApiBody;
+pub use codec::MAX_BODY_BYTES;
+
+use crate::registry::Registry;
+use codec::{error_response, json_response, text_response};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use kube_core::error::ApiError;
+use kube_core::{Endpoints, Event, Node, Pod, ReplicationController, ResourceKind, Service, Store};
+use metrics::Metrics;
+use router::Route;
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Settings of the API server.
+#[derive(Clone, Debug)]
+pub struct ApiServerConfig {
+    /// Address to bind; loopback by default.
+    pub address: IpAddr,
+    /// Port to bind; 8080 by default, 0 for any free port.
+    pub port: u16,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// How long a watch lasts when the client sets no `timeoutSeconds`.
+    pub default_watch_timeout: Duration,
+}
+
+impl Default for ApiServerConfig {
+    fn default() -> Self {
+        ApiServerConfig {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8080,
+            max_body_bytes: MAX_BODY_BYTES,
+            default_watch_timeout: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// The API server's shared state.
+pub struct ApiServer {
+    registry: Registry,
+    metrics: Metrics,
+    config: ApiServerConfig,
+}
+
+/// A server accepting connections in the background.
+pub struct RunningServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Base URL, e.g. `http://127.0.0.1:8080`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ApiServer {
+    /// A server over `store`.
+    pub fn new(store: Arc<dyn Store>, config: ApiServerConfig) -> Arc<ApiServer> {
+        Arc::new(ApiServer {
+            registry: Registry::new(store),
+            metrics: Metrics::default(),
+            config,
+        })
+    }
+
+    /// The registry the server writes through (for in-process use).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Binds the configured address and serves in the background.
+    pub async fn start(self: Arc<Self>) -> std::io::Result<RunningServer> {
+        let listener = TcpListener::bind((self.config.address, self.config.port)).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(self.serve(listener, async {
+            let _ = rx.await;
+        }));
+        Ok(RunningServer {
+            addr,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// Serves connections from `listener` until `shutdown` completes.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, _) = tokio::select! {
+                _ = &mut shutdown => return,
+                r = listener.accept() => match r {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let srv = self.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req| handle(srv.clone(), req));
+                if let Err(e) = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await
+                {
+                    tracing::debug!("connection ended: {e}");
+                }
+            });
+        }
+    }
+}
+
+/// Handles one HTTP request.
+pub async fn handle(
+    srv: Arc<ApiServer>,
+    req: Request<Incoming>,
+) -> Result<Response<ApiBody>, Infallible> {
+    let start = Instant::now();
+    let path = req.uri().path().to_string();
+    let query = router::parse_query(req.uri().query());
+    let (verb, resource, resp) = match router::route(&path) {
+        Route::Resource(r) => {
+            let rr = resource::ResourceRequest {
+                route: &r,
+                query: &query,
+            };
+            let (verb, resp) = match r.resource {
+                ResourceKind::Pods => resource::handle::<Pod>(srv.clone(), rr, req).await,
+                ResourceKind::ReplicationControllers => {
+                    resource::handle::<ReplicationController>(srv.clone(), rr, req).await
+                }
+                ResourceKind::Services => resource::handle::<Service>(srv.clone(), rr, req).await,
+                ResourceKind::Endpoints => {
+                    resource::handle::<Endpoints>(srv.clone(), rr, req).await
+                }
+                ResourceKind::Nodes => resource::handle::<Node>(srv.clone(), rr, req).await,
+                ResourceKind::Events => resource::handle::<Event>(srv.clone(), rr, req).await,
+            };
+            (verb, r.resource.info().plural, resp)
+        }
+        Route::Healthz => ("get", "healthz", healthz(&srv).await),
+        Route::Metrics => (
+            "get",
+            "metrics",
+            text_response(StatusCode::OK, srv.metrics.render()),
+        ),
+        Route::Version => (
+            "get",
+            "version",
+            json_response(StatusCode::OK, &discovery::version()),
+        ),
+        Route::ApiVersions => (
+            "get",
+            "discovery",
+            json_response(StatusCode::OK, &discovery::api_versions()),
+        ),
+        Route::ApiGroups => (
+            "get",
+            "discovery",
+            json_response(StatusCode::OK, &discovery::api_groups()),
+        ),
+        Route::ApiResources(v) => (
+            "get",
+            "discovery",
+            json_response(
+                StatusCode::OK,
+                &discovery::api_resources(v == router::Version::V1Beta1),
+            ),
+        ),
+        Route::NotFound => (
+            "unknown",
+            "unknown",
+            error_response(&ApiError::Other(Box::new(kube_core::Status::failure(
+                404,
+                kube_core::status::REASON_NOT_FOUND,
+                format!("the server could not find the requested resource: {path}"),
+            )))),
+        ),
+    };
+    srv.metrics
+        .observe(verb, resource, resp.status().as_u16(), start.elapsed());
+    Ok(resp)
+}
+
+async fn healthz(srv: &ApiServer) -> Response<ApiBody> {
+    match srv.registry.store().current_revision().await {
+        Ok(_) => text_response(StatusCode::OK, "ok"),
+        Err(e) => text_response(StatusCode::SERVICE_UNAVAILABLE, format!("store: {e}")),
+    }
+}

@@ -1,0 +1,85 @@
+//! Watch responses: newline-delimited JSON events over a chunked response.
+
+use super::body::ApiBody;
+use super::router::Version;
+use super::ApiServer;
+use crate::registry::{RegistryWatch, WatchEvent};
+use bytes::Bytes;
+use hyper::header::CONTENT_TYPE;
+use hyper::{Response, StatusCode};
+use kube_core::error::ApiError;
+use kube_core::strategy::Strategy;
+use kube_core::v1beta1::V1Beta1;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Chunks buffered per watch before the sender waits for the client.
+const WATCH_BUFFER: usize = 256;
+
+/// Encodes one event line (`{"type":…,"object":…}\n`) in the route's version.
+pub fn encode_event<T: Strategy + V1Beta1>(version: Version, ev: &WatchEvent<T>) -> Bytes {
+    let object = match version {
+        Version::V1 => serde_json::to_value(&ev.object).unwrap_or_default(),
+        Version::V1Beta1 => ev.object.to_v1beta1(),
+    };
+    line(json!({"type": ev.type_.as_str(), "object": object}))
+}
+
+/// Encodes an `ERROR` event carrying a Status.
+pub fn encode_error(version: Version, e: &ApiError) -> Bytes {
+    let status = e.to_status();
+    let object = match version {
+        Version::V1 => serde_json::to_value(&status).unwrap_or_default(),
+        Version::V1Beta1 => status.to_v1beta1(),
+    };
+    line(json!({"type": "ERROR", "object": object}))
+}
+
+fn line(v: serde_json::Value) -> Bytes {
+    let mut buf = serde_json::to_vec(&v).unwrap_or_default();
+    buf.push(b'\n');
+    Bytes::from(buf)
+}
+
+/// Starts streaming `watch` to the client until it disconnects, the watch ends, or `timeout` passes.
+pub fn stream<T: Strategy + V1Beta1>(
+    srv: Arc<ApiServer>,
+    mut watch: RegistryWatch<T>,
+    version: Version,
+    timeout: Duration,
+) -> Response<ApiBody> {
+    let (tx, rx) = mpsc::channel::<Bytes>(WATCH_BUFFER);
+    tokio::spawn(async move {
+        srv.metrics.watchers_add(1);
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                _ = &mut deadline => break,
+                _ = tx.closed() => break,
+                ev = watch.next() => match ev {
+                    None => break,
+                    Some(Ok(ev)) => {
+                        if tx.send(encode_event(version, &ev)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(Err(e)) => {
+                        let _ = tx.send(encode_error(version, &e)).await;
+                        break;
+                    }
+                },
+            }
+        }
+        srv.metrics.watchers_add(-1);
+    });
+    let mut resp = Response::new(ApiBody::Stream(rx));
+    *resp.status_mut() = StatusCode::OK;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    resp
+}

@@ -1,0 +1,453 @@
+//! The registry: typed create/get/list/update/delete/watch over a [`Store`].
+//!
+//! This is the only code that reads or writes the store on behalf of API clients.
+//! The HTTP server and the in-process client both go through it, so they share
+//! defaulting, validation, compare-and-swap and watch semantics.
+
+use kube_core::error::ApiError;
+use kube_core::fields::FieldSelector;
+use kube_core::labels::Selector;
+use kube_core::list::List;
+use kube_core::meta::ListMeta;
+use kube_core::store::{BoxWatchStream, KeyValue, Revision, StoreEvent, StoreEventKind};
+use kube_core::strategy::{prepare_for_create, prepare_for_update, CreateContext, Strategy};
+use kube_core::validation::{FieldError, FieldErrorKind};
+use kube_core::{Object, Store, StoreError};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Namespace used when a request names none.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Characters of generated name suffixes (no vowels, as in Kubernetes).
+const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+/// Filters of list and watch calls.
+#[derive(Clone, Debug, Default)]
+pub struct ListOptions {
+    /// Label selector; empty matches everything.
+    pub label_selector: Selector,
+    /// Field selector; empty matches everything.
+    pub field_selector: FieldSelector,
+}
+
+impl ListOptions {
+    /// Whether `obj` passes both selectors.
+    pub fn matches<T: Strategy>(&self, obj: &T) -> bool {
+        self.label_selector.matches(&obj.meta().labels)
+            && self.field_selector.matches(&|f: &str| obj.field_value(f))
+    }
+
+    /// Rejects field selectors on fields the kind does not support, with a 400.
+    pub fn check_fields<T: Strategy>(&self) -> Result<(), ApiError> {
+        let probe = T::default();
+        for f in self.field_selector.fields() {
+            if probe.field_value(&f).is_none() {
+                return Err(ApiError::BadRequest(format!(
+                    "field label not supported: {f} (resource {})",
+                    T::RESOURCE.info().plural
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Type of a watch event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchEventType {
+    /// The object appeared (or started to match the selectors).
+    Added,
+    /// The object changed.
+    Modified,
+    /// The object was deleted (or stopped matching the selectors).
+    Deleted,
+}
+
+impl WatchEventType {
+    /// The wire name: `ADDED`, `MODIFIED` or `DELETED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatchEventType::Added => "ADDED",
+            WatchEventType::Modified => "MODIFIED",
+            WatchEventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One typed watch event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatchEvent<T> {
+    /// What happened.
+    pub type_: WatchEventType,
+    /// The object after the change (for deletes: its last state).
+    pub object: T,
+}
+
+/// A typed, filtered watch over one resource.
+pub struct RegistryWatch<T> {
+    initial: VecDeque<WatchEvent<T>>,
+    stream: BoxWatchStream,
+    opts: ListOptions,
+}
+
+impl<T: Strategy> RegistryWatch<T> {
+    /// The next event, `None` when the stream ended, or an error (410 when the client must relist).
+    pub async fn next(&mut self) -> Option<Result<WatchEvent<T>, ApiError>> {
+        if let Some(ev) = self.initial.pop_front() {
+            return Some(Ok(ev));
+        }
+        loop {
+            let ev = match self.stream.next().await? {
+                Ok(ev) => ev,
+                Err(e) => return Some(Err(store_error(e, T::RESOURCE.info().plural, ""))),
+            };
+            match self.convert(ev) {
+                Ok(Some(ev)) => return Some(Ok(ev)),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// Maps a store event to a typed event, turning selector transitions into ADDED/DELETED.
+    fn convert(&self, ev: StoreEvent) -> Result<Option<WatchEvent<T>>, ApiError> {
+        let new: T = decode(&ev.kv)?;
+        let old_matches = match &ev.prev {
+            Some(prev) if ev.kind == StoreEventKind::Updated => {
+                let old: T = decode(prev)?;
+                self.opts.matches(&old)
+            }
+            _ => false,
+        };
+        let new_matches = self.opts.matches(&new);
+        let type_ = match ev.kind {
+            StoreEventKind::Created if new_matches => WatchEventType::Added,
+            StoreEventKind::Deleted if new_matches => WatchEventType::Deleted,
+            StoreEventKind::Updated => match (old_matches, new_matches) {
+                (true, true) => WatchEventType::Modified,
+                (false, true) => WatchEventType::Added,
+                (true, false) => WatchEventType::Deleted,
+                (false, false) => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        Ok(Some(WatchEvent { type_, object: new }))
+    }
+}
+
+/// Typed access to the store with the API's semantics.
+#[derive(Clone)]
+pub struct Registry {
+    store: Arc<dyn Store>,
+}
+
+impl Registry {
+    /// A registry over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Registry {
+        Registry { store }
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Creates `obj` in `namespace` (ignored for cluster-scoped kinds).
+    pub async fn create<T: Strategy>(&self, namespace: &str, obj: T) -> Result<T, ApiError> {
+        let info = T::RESOURCE.info();
+        check_namespace(info.namespaced, namespace, &obj.meta().namespace)?;
+        let generated = obj.meta().name.is_empty() && !obj.meta().generate_name.is_empty();
+        // A generated name may collide; Kubernetes retries such creates a few times.
+        let attempts = if generated { 5 } else { 1 };
+        let mut last = None;
+        for _ in 0..attempts {
+            let mut o = obj.clone();
+            prepare_for_create(&mut o, namespace, &new_create_context());
+            if o.meta().name.is_empty() {
+                return Err(invalid(
+                    &o,
+                    vec![FieldError {
+                        kind: FieldErrorKind::Required,
+                        field: "metadata.name".into(),
+                        value: String::new(),
+                        detail: "name or generateName is required".into(),
+                    }],
+                ));
+            }
+            let errors = o.validate();
+            if !errors.is_empty() {
+                return Err(invalid(&o, errors));
+            }
+            let key = T::RESOURCE.key(&o.meta().namespace, &o.meta().name);
+            match self.store.create(&key, encode(&o)?).await {
+                Ok(kv) => {
+                    o.meta_mut().resource_version = kv.mod_revision.to_string();
+                    return Ok(o);
+                }
+                Err(StoreError::AlreadyExists { .. }) if generated => {
+                    last = Some(ApiError::AlreadyExists {
+                        resource: info.plural.into(),
+                        name: o.meta().name.clone(),
+                    });
+                }
+                Err(e) => return Err(store_error(e, info.plural, &o.meta().name)),
+            }
+        }
+        Err(last.unwrap_or_else(|| ApiError::Internal("name generation failed".into())))
+    }
+
+    /// Reads one object.
+    pub async fn get<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
+        let plural = T::RESOURCE.info().plural;
+        let key = T::RESOURCE.key(namespace, name);
+        match self.store.get(&key).await {
+            Ok(Some(kv)) => decode(&kv),
+            Ok(None) => Err(ApiError::NotFound {
+                resource: plural.into(),
+                name: name.into(),
+            }),
+            Err(e) => Err(store_error(e, plural, name)),
+        }
+    }
+
+    /// Lists objects in `namespace` (all namespaces when `None`) that pass the selectors.
+    pub async fn list<T: Strategy>(
+        &self,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+    ) -> Result<List<T>, ApiError> {
+        let (items, revision) = self.list_raw::<T>(namespace, opts).await?;
+        Ok(List {
+            api_version: "v1".into(),
+            kind: format!("{}List", T::RESOURCE.info().kind),
+            metadata: ListMeta {
+                resource_version: revision.to_string(),
+                ..ListMeta::default()
+            },
+            items,
+        })
+    }
+
+    /// Lists objects and the revision they were read at.
+    async fn list_raw<T: Strategy>(
+        &self,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+    ) -> Result<(Vec<T>, Revision), ApiError> {
+        opts.check_fields::<T>()?;
+        let prefix = prefix_for::<T>(namespace);
+        let res = self
+            .store
+            .list(&prefix)
+            .await
+            .map_err(|e| store_error(e, T::RESOURCE.info().plural, ""))?;
+        let mut items = Vec::with_capacity(res.items.len());
+        for kv in &res.items {
+            let obj: T = decode(kv)?;
+            if opts.matches(&obj) {
+                items.push(obj);
+            }
+        }
+        Ok((items, res.revision))
+    }
+
+    /// Replaces an object. A non-empty `metadata.resourceVersion` must equal the stored one (else 409).
+    pub async fn update<T: Strategy>(
+        &self,
+        namespace: &str,
+        name: &str,
+        mut obj: T,
+    ) -> Result<T, ApiError> {
+        let info = T::RESOURCE.info();
+        check_namespace(info.namespaced, namespace, &obj.meta().namespace)?;
+        if obj.meta().name.is_empty() {
+            obj.meta_mut().name = name.to_string();
+        } else if obj.meta().name != name {
+            return Err(ApiError::BadRequest(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                obj.meta().name
+            )));
+        }
+        let key = T::RESOURCE.key(namespace, name);
+        let current = match self.store.get(&key).await {
+            Ok(Some(kv)) => kv,
+            Ok(None) => {
+                return Err(ApiError::NotFound {
+                    resource: info.plural.into(),
+                    name: name.into(),
+                })
+            }
+            Err(e) => return Err(store_error(e, info.plural, name)),
+        };
+        let expected = match obj.meta().resource_version.as_str() {
+            "" => current.mod_revision,
+            rv => rv.parse::<Revision>().map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "invalid resourceVersion {rv:?}: must be a decimal revision"
+                ))
+            })?,
+        };
+        if expected != current.mod_revision {
+            return Err(conflict(info.plural, name));
+        }
+        let old: T = decode(&current)?;
+        if info.namespaced {
+            obj.meta_mut().namespace = namespace.to_string();
+        }
+        prepare_for_update(&mut obj, &old);
+        let errors = obj.validate_update(&old);
+        if !errors.is_empty() {
+            return Err(invalid(&obj, errors));
+        }
+        obj.meta_mut().resource_version.clear();
+        let kv = self
+            .store
+            .update(&key, encode(&obj)?, expected)
+            .await
+            .map_err(|e| store_error(e, info.plural, name))?;
+        obj.meta_mut().resource_version = kv.mod_revision.to_string();
+        Ok(obj)
+    }
+
+    /// Deletes an object and returns its last state.
+    pub async fn delete<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
+        let plural = T::RESOURCE.info().plural;
+        let key = T::RESOURCE.key(namespace, name);
+        let kv = self
+            .store
+            .delete(&key, None)
+            .await
+            .map_err(|e| store_error(e, plural, name))?;
+        decode(&kv)
+    }
+
+    /// Watches objects in `namespace` (all when `None`).
+    ///
+    /// With `resource_version` `None` or 0, the current objects come first as ADDED events,
+    /// then every change after the revision they were read at; otherwise every change after
+    /// `resource_version`. A revision older than the store's history answers 410.
+    pub async fn watch<T: Strategy>(
+        &self,
+        namespace: Option<&str>,
+        opts: ListOptions,
+        resource_version: Option<Revision>,
+    ) -> Result<RegistryWatch<T>, ApiError> {
+        opts.check_fields::<T>()?;
+        let prefix = prefix_for::<T>(namespace);
+        let plural = T::RESOURCE.info().plural;
+        let (initial, from) = match resource_version {
+            None | Some(0) => {
+                let (items, rev) = self.list_raw::<T>(namespace, &opts).await?;
+                let initial = items
+                    .into_iter()
+                    .map(|object| WatchEvent {
+                        type_: WatchEventType::Added,
+                        object,
+                    })
+                    .collect();
+                (initial, rev)
+            }
+            Some(rv) => (VecDeque::new(), rv),
+        };
+        let stream = self
+            .store
+            .watch(&prefix, from)
+            .await
+            .map_err(|e| store_error(e, plural, ""))?;
+        Ok(RegistryWatch {
+            initial,
+            stream,
+            opts,
+        })
+    }
+}
+
+fn prefix_for<T: Strategy>(namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => T::RESOURCE.namespace_prefix(ns),
+        None => T::RESOURCE.key_prefix(),
+    }
+}
+
+fn check_namespace(namespaced: bool, url_ns: &str, body_ns: &str) -> Result<(), ApiError> {
+    if namespaced && !body_ns.is_empty() && body_ns != url_ns {
+        return Err(ApiError::BadRequest(format!(
+            "the namespace of the provided object ({body_ns}) does not match the namespace sent on the request ({url_ns})"
+        )));
+    }
+    Ok(())
+}
+
+fn invalid<T: Object>(obj: &T, errors: Vec<FieldError>) -> ApiError {
+    ApiError::Invalid {
+        kind: T::RESOURCE.info().kind.into(),
+        name: obj.meta().name.clone(),
+        errors,
+    }
+}
+
+fn conflict(plural: &str, name: &str) -> ApiError {
+    ApiError::Conflict {
+        resource: plural.into(),
+        name: name.into(),
+        message: "the object has been modified; please apply your changes to the latest version and try again"
+            .into(),
+    }
+}
+
+/// Maps a store error to the API error a client sees.
+pub fn store_error(e: StoreError, plural: &str, name: &str) -> ApiError {
+    match e {
+        StoreError::AlreadyExists { .. } => ApiError::AlreadyExists {
+            resource: plural.into(),
+            name: name.into(),
+        },
+        StoreError::NotFound { .. } => ApiError::NotFound {
+            resource: plural.into(),
+            name: name.into(),
+        },
+        StoreError::Conflict { .. } => conflict(plural, name),
+        StoreError::Gone { requested, oldest } => ApiError::Gone(format!(
+            "too old resource version: {requested} (oldest available: {oldest})"
+        )),
+        StoreError::Unavailable(m) => {
+            ApiError::ServiceUnavailable(format!("storage is unavailable: {m}"))
+        }
+        StoreError::Internal(m) => ApiError::Internal(format!("storage error: {m}")),
+    }
+}
+
+/// Serializes an object for storage (resourceVersion is never stored: the revision is).
+fn encode<T: Object>(obj: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(obj)
+        .map_err(|e| ApiError::Internal(format!("encoding {}: {e}", T::RESOURCE.info().kind)))
+}
+
+/// Decodes a stored object and sets its resourceVersion from the store revision.
+fn decode<T: Object>(kv: &KeyValue) -> Result<T, ApiError> {
+    let mut obj: T = serde_json::from_slice(&kv.value)
+        .map_err(|e| ApiError::Internal(format!("stored object at {} is corrupt: {e}", kv.key)))?;
+    obj.meta_mut().resource_version = kv.mod_revision.to_string();
+    Ok(obj)
+}
+
+fn new_create_context() -> CreateContext {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    // The suffix comes from its own random draw so it says nothing about the uid.
+    let random = uuid::Uuid::new_v4();
+    let name_suffix = random.as_bytes()[..5]
+        .iter()
+        .map(|b| NAME_ALPHABET[*b as usize % NAME_ALPHABET.len()] as char)
+        .collect();
+    let uid = uuid::Uuid::new_v4().to_string();
+    CreateContext {
+        uid,
+        now: kube_core::time::format_rfc3339(now),
+        name_suffix,
+    }
+}

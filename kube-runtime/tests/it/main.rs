@@ -1,0 +1,6 @@
+//! The kube-runtime integration test binary (one binary for the whole crate).
+
+mod apiserver;
+mod store_contract;
+mod support;
+mod watch;

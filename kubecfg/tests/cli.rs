@@ -1,0 +1,268 @@
+//! The seed's walkthrough through the real binaries: `apiserver` on the embedded store and `kubecfg`.
+//!
+//! The apiserver binary is found next to this test's own build output (`target/<profile>/apiserver`);
+//! the README's test command builds the whole workspace, so it is there.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+fn apiserver_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe path");
+    // target/<profile>/deps/cli-<hash> -> target/<profile>/apiserver
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("apiserver"))
+        .expect("target dir");
+    assert!(
+        bin.exists(),
+        "{} is missing: build the workspace first (cargo build --workspace)",
+        bin.display()
+    );
+    bin
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// An apiserver child process, killed (SIGKILL) on drop.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(data_dir: &Path, port: u16) -> Server {
+        let child = Command::new(apiserver_bin())
+            .args(["--port", &port.to_string(), "--data-dir"])
+            .arg(data_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn apiserver");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = kubecfg(&url, &["list", "minions"]);
+            if out.status.success() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "apiserver did not come up: {}",
+                stderr(&out)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server { child, url }
+    }
+
+    /// `kill -9`: no chance to flush anything.
+    fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn kubecfg(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubecfg"))
+        .arg("-h")
+        .arg(url)
+        .args(args)
+        .env_remove("KUBERNETES_MASTER")
+        .output()
+        .expect("run kubecfg")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(url: &str, args: &[&str]) -> String {
+    let o = kubecfg(url, args);
+    assert!(
+        o.status.success(),
+        "kubecfg {args:?} failed: {}",
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+fn uid_of(url: &str, what: &str) -> String {
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(url, &["-o", "json", "get", what])).expect("json");
+    json["metadata"]["uid"].as_str().expect("uid").to_string()
+}
+
+#[test]
+fn seed_walkthrough_survives_kill_9() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let server = Server::start(dir.path(), port);
+    let url = server.url.clone();
+    let redis = examples().join("redis.json");
+    let rc = examples().join("redisController.json");
+
+    ok(&url, &["-c", redis.to_str().unwrap(), "create", "/pods"]);
+    ok(
+        &url,
+        &[
+            "-c",
+            rc.to_str().unwrap(),
+            "create",
+            "/replicationControllers",
+        ],
+    );
+
+    let pods = ok(&url, &["list", "/pods"]);
+    assert_eq!(
+        pods,
+        "ID                  Image(s)            Host                Labels              Status\n\
+         ----------          ----------          ----------          ----------          ----------\n\
+         redis               dockerfile/redis    <unassigned>        name=redis          Pending\n"
+    );
+    let rcs = ok(&url, &["list", "/replicationControllers"]);
+    assert_eq!(
+        rcs,
+        "ID                  Image(s)            Selector            Replicas\n\
+         ----------          ----------          ----------          ----------\n\
+         redisController     dockerfile/redis    name=redis          1\n"
+    );
+    let pod_uid = uid_of(&url, "pods/redis");
+    let rc_uid = uid_of(&url, "replicationControllers/redisController");
+
+    server.kill9();
+    let server = Server::start(dir.path(), port);
+    assert_eq!(
+        ok(&server.url, &["list", "/pods"]),
+        pods,
+        "pods survive kill -9"
+    );
+    assert_eq!(ok(&server.url, &["list", "replicationControllers"]), rcs);
+    assert_eq!(
+        uid_of(&server.url, "pods/redis"),
+        pod_uid,
+        "same uid after restart"
+    );
+    assert_eq!(
+        uid_of(&server.url, "replicationControllers/redisController"),
+        rc_uid
+    );
+}
+
+#[test]
+fn update_delete_selectors_and_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path(), free_port());
+    let url = server.url.as_str();
+    let redis = examples().join("redis.json");
+    let rc = examples().join("redisController.json");
+    ok(url, &["-c", redis.to_str().unwrap(), "create", "pods"]);
+    ok(
+        url,
+        &[
+            "-c",
+            rc.to_str().unwrap(),
+            "create",
+            "replicationControllers",
+        ],
+    );
+
+    // update reads the current resourceVersion first, so a file without one still applies.
+    let scaled = dir.path().join("scaled.yaml");
+    std::fs::write(
+        &scaled,
+        "apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: redisController\nspec:\n  replicas: 3\n  selector:\n    name: redis\n  template:\n    metadata:\n      labels:\n        name: redis\n    spec:\n      containers:\n      - name: redis\n        image: dockerfile/redis\n",
+    )
+    .unwrap();
+    let out = ok(
+        url,
+        &[
+            "-c",
+            scaled.to_str().unwrap(),
+            "update",
+            "replicationControllers/redisController",
+        ],
+    );
+    assert!(
+        out.contains("redisController     dockerfile/redis    name=redis          3"),
+        "{out}"
+    );
+
+    // Label selectors.
+    let none = ok(url, &["-l", "name=other", "list", "pods"]);
+    assert_eq!(none.lines().count(), 2, "header only: {none}");
+    let some = ok(url, &["-l", "name in (redis)", "list", "pods"]);
+    assert!(some.contains("redis "), "{some}");
+
+    // YAML output is the v1 object.
+    let yaml = ok(url, &["-o", "yaml", "get", "pods/redis"]);
+    assert!(
+        yaml.contains("kind: Pod") && yaml.contains("name: redis"),
+        "{yaml}"
+    );
+
+    // Errors print the server's message and exit non-zero.
+    let missing = kubecfg(url, &["get", "pods/nope"]);
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("pods \"nope\" not found"),
+        "{}",
+        stderr(&missing)
+    );
+    let dup = kubecfg(url, &["-c", redis.to_str().unwrap(), "create", "pods"]);
+    assert!(!dup.status.success());
+    assert!(stderr(&dup).contains("already exists"), "{}", stderr(&dup));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"id": "Bad_Name", "desiredState": {"manifest": {"containers": [{"name": "c"}]}}}"#,
+    )
+    .unwrap();
+    let invalid = kubecfg(url, &["-c", bad.to_str().unwrap(), "create", "pods"]);
+    assert!(!invalid.status.success());
+    let msg = stderr(&invalid);
+    assert!(
+        msg.contains("is invalid") && msg.contains("metadata.name") && msg.contains("image"),
+        "{msg}"
+    );
+    let unknown = kubecfg(url, &["list", "widgets"]);
+    assert!(!unknown.status.success() && stderr(&unknown).contains("unknown resource"));
+
+    assert_eq!(
+        ok(url, &["delete", "pods/redis"]),
+        "Status\n----------\nSuccess\n"
+    );
+    let gone = kubecfg(url, &["get", "/pods/redis"]);
+    assert!(!gone.status.success());
+
+    // A server that is not there is a clear error, not a panic.
+    let down = kubecfg("http://127.0.0.1:1", &["list", "pods"]);
+    assert!(!down.status.success());
+    assert!(
+        stderr(&down).contains("cannot reach the API server"),
+        "{}",
+        stderr(&down)
+    );
+}
