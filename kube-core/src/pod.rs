@@ -28,6 +28,16 @@ pub const PHASE_SUCCEEDED: &str = "Succeeded";
 pub const PHASE_FAILED: &str = "Failed";
 /// Pod phase `Unknown`: the state could not be obtained.
 pub const PHASE_UNKNOWN: &str = "Unknown";
+/// Condition type `PodScheduled`: whether the pod is bound to a node.
+pub const CONDITION_POD_SCHEDULED: &str = "PodScheduled";
+/// Condition type `Ready`: whether the pod serves traffic.
+pub const CONDITION_READY: &str = "Ready";
+/// Condition status `True`.
+pub const CONDITION_TRUE: &str = "True";
+/// Condition status `False`.
+pub const CONDITION_FALSE: &str = "False";
+/// Reason of a `PodScheduled=False` condition when no node fits.
+pub const REASON_UNSCHEDULABLE: &str = "Unschedulable";
 
 /// A pod (core/v1 `Pod`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -169,7 +179,7 @@ pub struct ContainerPort {
     #[serde(default, skip_serializing_if = "is_default")]
     pub host_port: i32,
     /// Host IP to bind the host port to.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(rename = "hostIP", default, skip_serializing_if = "String::is_empty")]
     pub host_ip: String,
     /// `TCP` or `UDP`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -306,10 +316,10 @@ pub struct PodStatus {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
     /// IP of the node the pod runs on.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(rename = "hostIP", default, skip_serializing_if = "String::is_empty")]
     pub host_ip: String,
     /// IP of the pod.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(rename = "podIP", default, skip_serializing_if = "String::is_empty")]
     pub pod_ip: String,
     /// RFC 3339 time the kubelet accepted the pod.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -317,6 +327,33 @@ pub struct PodStatus {
     /// One entry per container.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub container_statuses: Vec<ContainerStatus>,
+}
+
+impl PodStatus {
+    /// The condition of the given type, if set.
+    pub fn condition(&self, type_: &str) -> Option<&PodCondition> {
+        self.conditions.iter().find(|c| c.type_ == type_)
+    }
+
+    /// Sets a condition, replacing one of the same type. `last_transition_time` is
+    /// taken from `cond` only when the status changes; otherwise the old one is kept.
+    /// Returns whether anything changed.
+    pub fn set_condition(&mut self, mut cond: PodCondition) -> bool {
+        match self.conditions.iter_mut().find(|c| c.type_ == cond.type_) {
+            Some(existing) => {
+                if existing.status == cond.status {
+                    cond.last_transition_time = existing.last_transition_time.clone();
+                }
+                let changed = *existing != cond;
+                *existing = cond;
+                changed
+            }
+            None => {
+                self.conditions.push(cond);
+                true
+            }
+        }
+    }
 }
 
 /// A pod condition.
@@ -364,10 +401,14 @@ pub struct ContainerStatus {
     #[serde(default)]
     pub image: String,
     /// Image ID of the runtime.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(rename = "imageID", default, skip_serializing_if = "String::is_empty")]
     pub image_id: String,
     /// `docker://<id>` or similar.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "containerID",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub container_id: String,
 }
 
@@ -436,4 +477,44 @@ pub struct ContainerStateTerminated {
     /// RFC 3339 finish time.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub finished_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Field names that serde's camelCase would spell wrongly (`podIp`) keep Kubernetes' spelling.
+    #[test]
+    fn wire_names_match_kubernetes() {
+        let mut pod = Pod::default();
+        pod.spec.containers.push(Container {
+            ports: vec![ContainerPort {
+                host_ip: "127.0.0.1".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        pod.status.host_ip = "h".into();
+        pod.status.pod_ip = "p".into();
+        pod.status.container_statuses.push(ContainerStatus {
+            image_id: "i".into(),
+            container_id: "c".into(),
+            ..Default::default()
+        });
+        let v = serde_json::to_value(&pod).unwrap();
+        let cases = [
+            ("/spec/containers/0/ports/0/hostIP", "127.0.0.1"),
+            ("/status/hostIP", "h"),
+            ("/status/podIP", "p"),
+            ("/status/containerStatuses/0/imageID", "i"),
+            ("/status/containerStatuses/0/containerID", "c"),
+        ];
+        for (pointer, want) in cases {
+            assert_eq!(
+                v.pointer(pointer).and_then(|x| x.as_str()),
+                Some(want),
+                "{pointer} in {v}"
+            );
+        }
+    }
 }

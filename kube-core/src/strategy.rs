@@ -4,6 +4,7 @@
 
 use crate::defaults::Defaults;
 use crate::object::Object;
+use crate::pod::{PodCondition, CONDITION_POD_SCHEDULED, CONDITION_TRUE};
 use crate::validation::Validate;
 use crate::{Endpoints, Event, Node, Pod, ReplicationController, Service};
 
@@ -27,6 +28,8 @@ pub trait Strategy: Object + Validate + Defaults + Default {
     fn reset_status_on_create(&mut self) {}
     /// Carries server-owned fields (status, allocated addresses) over from the stored object on update.
     fn keep_server_fields_on_update(&mut self, _old: &Self) {}
+    /// Takes the status of `other` (the `/status` subresource writes only the status).
+    fn copy_status_from(&mut self, _other: &Self) {}
     /// Whether the spec (the part that bumps `generation`) differs from `old`.
     fn spec_differs(&self, _old: &Self) -> bool {
         false
@@ -87,7 +90,26 @@ pub fn prepare_for_update<T: Strategy>(new: &mut T, old: &T) {
     nm.self_link.clear();
 }
 
+/// Binds `pod` to `node` at time `now`: sets `spec.nodeName` and `PodScheduled=True`.
+/// Fails with the name of the current node when the pod is already bound.
+pub fn apply_binding(pod: &mut Pod, node: &str, now: &str) -> Result<(), String> {
+    if !pod.spec.node_name.is_empty() {
+        return Err(pod.spec.node_name.clone());
+    }
+    pod.spec.node_name = node.to_string();
+    pod.status.set_condition(PodCondition {
+        type_: CONDITION_POD_SCHEDULED.to_string(),
+        status: CONDITION_TRUE.to_string(),
+        last_transition_time: now.to_string(),
+        ..PodCondition::default()
+    });
+    Ok(())
+}
+
 impl Strategy for Pod {
+    fn copy_status_from(&mut self, other: &Self) {
+        self.status = other.status.clone();
+    }
     fn reset_status_on_create(&mut self) {
         self.status = crate::pod::PodStatus {
             phase: crate::pod::PHASE_PENDING.to_string(),
@@ -112,6 +134,9 @@ impl Strategy for Pod {
 }
 
 impl Strategy for ReplicationController {
+    fn copy_status_from(&mut self, other: &Self) {
+        self.status = other.status.clone();
+    }
     fn reset_status_on_create(&mut self) {
         self.status = Default::default();
     }
@@ -130,6 +155,9 @@ impl Strategy for ReplicationController {
 }
 
 impl Strategy for Service {
+    fn copy_status_from(&mut self, other: &Self) {
+        self.status = other.status.clone();
+    }
     fn reset_status_on_create(&mut self) {
         self.status = Default::default();
     }
@@ -148,6 +176,9 @@ impl Strategy for Service {
 impl Strategy for Endpoints {}
 
 impl Strategy for Node {
+    fn copy_status_from(&mut self, other: &Self) {
+        self.status = other.status.clone();
+    }
     fn spec_differs(&self, old: &Self) -> bool {
         self.spec != old.spec
     }
@@ -174,6 +205,105 @@ impl Strategy for Event {
             "type" => Some(self.type_.clone()),
             "source" => Some(self.source.component.clone()),
             _ => common_field(self, field),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_is_set_once() {
+        let mut pod = Pod::default();
+        assert_eq!(apply_binding(&mut pod, "n1", "t1"), Ok(()));
+        assert_eq!(pod.spec.node_name, "n1");
+        let cond = pod
+            .status
+            .condition(CONDITION_POD_SCHEDULED)
+            .expect("condition");
+        assert_eq!(
+            (cond.status.as_str(), cond.last_transition_time.as_str()),
+            ("True", "t1")
+        );
+        assert_eq!(apply_binding(&mut pod, "n2", "t2"), Err("n1".to_string()));
+        assert_eq!(pod.spec.node_name, "n1");
+    }
+
+    #[test]
+    fn conditions_keep_transition_time_while_status_holds() {
+        let mut st = crate::pod::PodStatus::default();
+        let cond = |status: &str, msg: &str, t: &str| PodCondition {
+            type_: CONDITION_POD_SCHEDULED.into(),
+            status: status.into(),
+            message: msg.into(),
+            last_transition_time: t.into(),
+            ..PodCondition::default()
+        };
+        let cases = [
+            (cond("False", "a", "t1"), true, "t1"),
+            (cond("False", "a", "t2"), false, "t1"),
+            (cond("False", "b", "t3"), true, "t1"),
+            (cond("True", "", "t4"), true, "t4"),
+        ];
+        for (c, changed, want_time) in cases {
+            assert_eq!(st.set_condition(c.clone()), changed, "{c:?}");
+            assert_eq!(st.conditions.len(), 1);
+            assert_eq!(st.conditions[0].last_transition_time, want_time, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn create_prepares_identity_and_status() {
+        let mut pod = Pod::default();
+        pod.metadata.generate_name = "web-".into();
+        pod.status.phase = "Running".into();
+        let ctx = CreateContext {
+            uid: "u1".into(),
+            now: "2026-11-25T00:00:00Z".into(),
+            name_suffix: "abcde".into(),
+        };
+        prepare_for_create(&mut pod, "ns", &ctx);
+        assert_eq!(pod.metadata.name, "web-abcde");
+        assert_eq!(pod.metadata.namespace, "ns");
+        assert_eq!(pod.metadata.uid, "u1");
+        assert_eq!(pod.metadata.generation, 1);
+        assert_eq!(
+            pod.status.phase, "Pending",
+            "clients cannot set status on create"
+        );
+        assert_eq!((pod.api_version.as_str(), pod.kind.as_str()), ("v1", "Pod"));
+
+        let mut node = Node::default();
+        node.metadata.name = "n".into();
+        prepare_for_create(&mut node, "ns", &ctx);
+        assert_eq!(
+            node.metadata.namespace, "",
+            "cluster-scoped kinds have no namespace"
+        );
+    }
+
+    #[test]
+    fn update_keeps_identity_and_status_and_bumps_generation() {
+        let mut old = Pod::default();
+        old.metadata.uid = "u1".into();
+        old.metadata.creation_timestamp = "t0".into();
+        old.metadata.generation = 3;
+        old.status.phase = "Running".into();
+        // Stored objects are always defaulted.
+        old.apply_defaults();
+        let mut same = old.clone();
+        same.metadata.uid = "forged".into();
+        same.status.phase = "Failed".into();
+        prepare_for_update(&mut same, &old);
+        assert_eq!(same.metadata.uid, "u1");
+        assert_eq!(same.status.phase, "Running");
+        let mut changed = old.clone();
+        changed.spec.node_selector.insert("a".into(), "b".into());
+        prepare_for_update(&mut changed, &old);
+        let cases = [(&same, 3), (&changed, 4)];
+        for (obj, generation) in cases {
+            assert_eq!(obj.metadata.generation, generation);
         }
     }
 }

@@ -10,15 +10,20 @@ use kube_core::labels::Selector;
 use kube_core::list::List;
 use kube_core::meta::ListMeta;
 use kube_core::store::{BoxWatchStream, KeyValue, Revision, StoreEvent, StoreEventKind};
-use kube_core::strategy::{prepare_for_create, prepare_for_update, CreateContext, Strategy};
+use kube_core::strategy::{
+    apply_binding, prepare_for_create, prepare_for_update, CreateContext, Strategy,
+};
 use kube_core::validation::{FieldError, FieldErrorKind};
-use kube_core::{Object, Store, StoreError};
+use kube_core::{Binding, Object, Pod, Store, StoreError};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Namespace used when a request names none.
 pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Attempts of a read-modify-write before giving up with 409.
+const MAX_UPDATE_ATTEMPTS: usize = 16;
 
 /// Characters of generated name suffixes (no vowels, as in Kubernetes).
 const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -311,6 +316,96 @@ impl Registry {
         Ok(obj)
     }
 
+    /// Replaces only the status of an object (the `/status` subresource). A non-empty
+    /// `metadata.resourceVersion` must equal the stored one.
+    pub async fn update_status<T: Strategy>(
+        &self,
+        namespace: &str,
+        name: &str,
+        obj: T,
+    ) -> Result<T, ApiError> {
+        let precondition = parse_revision(&obj.meta().resource_version)?;
+        self.guaranteed_update(namespace, name, precondition, |current: &mut T| {
+            current.copy_status_from(&obj);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Binds a pod to a node: a compare-and-swap that succeeds only while the pod is unbound,
+    /// so a pod is never bound twice (409 Conflict for the second binder).
+    pub async fn bind(&self, namespace: &str, binding: &Binding) -> Result<Pod, ApiError> {
+        let name = binding.metadata.name.as_str();
+        let node = binding.target.name.as_str();
+        let mut errors = Vec::new();
+        if name.is_empty() {
+            errors.push(FieldError::required("metadata.name", "the pod to bind"));
+        }
+        if node.is_empty() {
+            errors.push(FieldError::required("target.name", "the node to bind to"));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Invalid {
+                kind: "Binding".into(),
+                name: name.into(),
+                errors,
+            });
+        }
+        let now = kube_core::time::format_rfc3339(unix_now());
+        self.guaranteed_update(namespace, name, None, |pod: &mut Pod| {
+            apply_binding(pod, node, &now).map_err(|bound| ApiError::Conflict {
+                resource: "pods/binding".into(),
+                name: name.into(),
+                message: format!("pod {name} is already assigned to node {bound:?}"),
+            })
+        })
+        .await
+    }
+
+    /// Reads an object, applies `mutate` and writes it back with compare-and-swap, retrying on
+    /// conflicts (unless a `precondition` revision was given, which must match).
+    async fn guaranteed_update<T: Strategy>(
+        &self,
+        namespace: &str,
+        name: &str,
+        precondition: Option<Revision>,
+        mut mutate: impl FnMut(&mut T) -> Result<(), ApiError>,
+    ) -> Result<T, ApiError> {
+        let plural = T::RESOURCE.info().plural;
+        let key = T::RESOURCE.key(namespace, name);
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let current = match self.store.get(&key).await {
+                Ok(Some(kv)) => kv,
+                Ok(None) => {
+                    return Err(ApiError::NotFound {
+                        resource: plural.into(),
+                        name: name.into(),
+                    })
+                }
+                Err(e) => return Err(store_error(e, plural, name)),
+            };
+            if precondition.is_some_and(|rv| rv != current.mod_revision) {
+                return Err(conflict(plural, name));
+            }
+            let mut obj: T = decode(&current)?;
+            mutate(&mut obj)?;
+            obj.meta_mut().resource_version.clear();
+            match self
+                .store
+                .update(&key, encode(&obj)?, current.mod_revision)
+                .await
+            {
+                Ok(kv) => {
+                    obj.meta_mut().resource_version = kv.mod_revision.to_string();
+                    return Ok(obj);
+                }
+                Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
+                Err(e) => return Err(store_error(e, plural, name)),
+            }
+        }
+        Err(conflict(plural, name))
+    }
+
     /// Deletes an object and returns its last state.
     pub async fn delete<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
         let plural = T::RESOURCE.info().plural;
@@ -362,6 +457,25 @@ impl Registry {
             opts,
         })
     }
+}
+
+/// Parses a `resourceVersion` precondition; empty means none.
+fn parse_revision(rv: &str) -> Result<Option<Revision>, ApiError> {
+    match rv {
+        "" => Ok(None),
+        rv => rv.parse::<Revision>().map(Some).map_err(|_| {
+            ApiError::BadRequest(format!(
+                "invalid resourceVersion {rv:?}: must be a decimal revision"
+            ))
+        }),
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn prefix_for<T: Strategy>(namespace: Option<&str>) -> String {
@@ -434,10 +548,7 @@ fn decode<T: Object>(kv: &KeyValue) -> Result<T, ApiError> {
 }
 
 fn new_create_context() -> CreateContext {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = unix_now();
     // The suffix comes from its own random draw so it says nothing about the uid.
     let random = uuid::Uuid::new_v4();
     let name_suffix = random.as_bytes()[..5]

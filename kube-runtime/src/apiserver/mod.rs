@@ -1,5 +1,6 @@
 //! The API server: REST CRUD and watch over the registry, in core/v1 and the seed's v1beta1.
 
+mod binding;
 mod body;
 mod codec;
 mod discovery;
@@ -182,6 +183,11 @@ pub async fn handle(
             };
             (verb, r.resource.info().plural, resp)
         }
+        Route::Bindings { version, namespace } => (
+            "create",
+            "bindings",
+            binding::handle(&srv, version, namespace, None, &query, req).await,
+        ),
         Route::Healthz => ("get", "healthz", healthz(&srv).await),
         Route::Metrics => (
             "get",

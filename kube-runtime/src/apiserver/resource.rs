@@ -13,7 +13,7 @@ use kube_core::labels::Selector;
 use kube_core::store::Revision;
 use kube_core::strategy::Strategy;
 use kube_core::v1beta1::{list_to_v1beta1, V1Beta1};
-use kube_core::Status;
+use kube_core::{ResourceKind, Status};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +40,24 @@ pub async fn handle<T: Served>(
     let method = req.method().clone();
     let verb = verb_of(&method, rr.route, rr.query);
     let result = match verb {
+        "bind" => {
+            let ns = rr.route.namespace.clone();
+            let pod = rr.route.name.as_deref();
+            return (
+                verb,
+                super::binding::handle(&srv, version, ns, pod, rr.query, req).await,
+            );
+        }
+        "get_status" => get::<T>(&srv, &rr).await,
+        "update_status" => update_status::<T>(&srv, &rr, req).await,
+        "no_subresource" => Err(ApiError::NotFound {
+            resource: format!(
+                "{}/{}",
+                rr.route.resource.info().plural,
+                rr.route.subresource.as_deref().unwrap_or_default()
+            ),
+            name: rr.route.name.clone().unwrap_or_default(),
+        }),
         "list" => list::<T>(&srv, &rr).await,
         "watch" => {
             return (
@@ -70,8 +88,16 @@ fn describe(r: &ResourceRoute) -> String {
 
 fn verb_of(method: &Method, r: &ResourceRoute, q: &HashMap<String, String>) -> &'static str {
     let watch_param = matches!(q.get("watch").map(String::as_str), Some("true") | Some("1"));
-    if r.subresource.is_some() {
-        return "unsupported";
+    if let Some(sub) = r.subresource.as_deref() {
+        let has_status = !matches!(r.resource, ResourceKind::Endpoints | ResourceKind::Events);
+        return match (sub, method) {
+            ("binding", &Method::POST) if r.resource == ResourceKind::Pods => "bind",
+            ("binding", _) if r.resource == ResourceKind::Pods => "unsupported",
+            ("status", &Method::GET) if has_status => "get_status",
+            ("status", &Method::PUT) if has_status => "update_status",
+            ("status", _) if has_status => "unsupported",
+            _ => "no_subresource",
+        };
     }
     match (method, r.name.is_some()) {
         (&Method::GET, false) if r.watch_path || watch_param => "watch",
@@ -291,6 +317,26 @@ async fn update<T: Served>(
         _ => item_namespace(rr),
     };
     let updated = srv.registry.update(&ns, name, obj).await?;
+    Ok(object_response(rr.route.version, StatusCode::OK, &updated))
+}
+
+async fn update_status<T: Served>(
+    srv: &ApiServer,
+    rr: &ResourceRequest<'_>,
+    req: Request<Incoming>,
+) -> Result<Response<ApiBody>, ApiError> {
+    let name = rr.route.name.as_deref().unwrap_or_default();
+    let obj: T = decode_body(srv, rr, req).await?;
+    if !obj.meta().name.is_empty() && obj.meta().name != name {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            obj.meta().name
+        )));
+    }
+    let updated = srv
+        .registry
+        .update_status(&item_namespace(rr), name, obj)
+        .await?;
     Ok(object_response(rr.route.version, StatusCode::OK, &updated))
 }
 

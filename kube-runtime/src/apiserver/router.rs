@@ -46,6 +46,13 @@ pub enum Route {
     ApiGroups,
     /// A resource collection or item.
     Resource(ResourceRoute),
+    /// `POST /api/v1beta1/bindings` or `POST /api/v1/namespaces/{ns}/bindings`.
+    Bindings {
+        /// API version of the path.
+        version: Version,
+        /// Namespace from the path (v1).
+        namespace: Option<String>,
+    },
     /// Anything else.
     NotFound,
 }
@@ -61,6 +68,14 @@ pub fn route(path: &str) -> Route {
         ["apis"] => Route::ApiGroups,
         ["api", "v1"] => Route::ApiResources(Version::V1),
         ["api", "v1beta1"] => Route::ApiResources(Version::V1Beta1),
+        ["api", "v1beta1", "bindings"] => Route::Bindings {
+            version: Version::V1Beta1,
+            namespace: None,
+        },
+        ["api", "v1", "namespaces", ns, "bindings"] => Route::Bindings {
+            version: Version::V1,
+            namespace: Some(ns.to_string()),
+        },
         ["api", "v1", rest @ ..] => v1_route(rest).map_or(Route::NotFound, Route::Resource),
         ["api", "v1beta1", rest @ ..] => {
             v1beta1_route(rest).map_or(Route::NotFound, Route::Resource)
@@ -249,6 +264,20 @@ mod tests {
             ),
             ("/api/v1beta1/replicationcontrollers", Route::NotFound),
             ("/nope", Route::NotFound),
+            (
+                "/api/v1beta1/bindings",
+                Route::Bindings {
+                    version: V1Beta1,
+                    namespace: None,
+                },
+            ),
+            (
+                "/api/v1/namespaces/ns/bindings",
+                Route::Bindings {
+                    version: V1,
+                    namespace: Some("ns".into()),
+                },
+            ),
         ];
         for (path, want) in cases {
             assert_eq!(route(path), want, "{path}");

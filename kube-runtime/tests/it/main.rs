@@ -1,6 +1,7 @@
 //! The kube-runtime integration test binary (one binary for the whole crate).
 
 mod apiserver;
+mod binding;
 mod store_contract;
 mod support;
 mod watch;
