@@ -21,6 +21,7 @@ pub mod pod;
 pub mod quantity;
 pub mod replication_controller;
 pub mod runtime;
+pub mod scheduler;
 pub mod service;
 pub mod status;
 pub mod store;

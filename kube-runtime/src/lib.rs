@@ -5,6 +5,10 @@
 //! binaries (`apiserver`, ...) live in `src/bin/`.
 
 pub mod apiserver;
+pub mod cli;
 pub mod client;
+pub mod events;
+pub mod informer;
 pub mod registry;
+pub mod scheduler;
 pub mod store;

@@ -205,10 +205,14 @@ impl Registry {
 
     /// Reads one object.
     pub async fn get<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
+        decode(&self.get_kv::<T>(&T::RESOURCE.key(namespace, name), name).await?)
+    }
+
+    /// Reads the stored key-value of an object, or 404.
+    async fn get_kv<T: Strategy>(&self, key: &str, name: &str) -> Result<KeyValue, ApiError> {
         let plural = T::RESOURCE.info().plural;
-        let key = T::RESOURCE.key(namespace, name);
-        match self.store.get(&key).await {
-            Ok(Some(kv)) => decode(&kv),
+        match self.store.get(key).await {
+            Ok(Some(kv)) => Ok(kv),
             Ok(None) => Err(ApiError::NotFound {
                 resource: plural.into(),
                 name: name.into(),
@@ -276,16 +280,7 @@ impl Registry {
             )));
         }
         let key = T::RESOURCE.key(namespace, name);
-        let current = match self.store.get(&key).await {
-            Ok(Some(kv)) => kv,
-            Ok(None) => {
-                return Err(ApiError::NotFound {
-                    resource: info.plural.into(),
-                    name: name.into(),
-                })
-            }
-            Err(e) => return Err(store_error(e, info.plural, name)),
-        };
+        let current = self.get_kv::<T>(&key, name).await?;
         let expected = match obj.meta().resource_version.as_str() {
             "" => current.mod_revision,
             rv => rv.parse::<Revision>().map_err(|_| {
@@ -374,16 +369,7 @@ impl Registry {
         let plural = T::RESOURCE.info().plural;
         let key = T::RESOURCE.key(namespace, name);
         for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let current = match self.store.get(&key).await {
-                Ok(Some(kv)) => kv,
-                Ok(None) => {
-                    return Err(ApiError::NotFound {
-                        resource: plural.into(),
-                        name: name.into(),
-                    })
-                }
-                Err(e) => return Err(store_error(e, plural, name)),
-            };
+            let current = self.get_kv::<T>(&key, name).await?;
             if precondition.is_some_and(|rv| rv != current.mod_revision) {
                 return Err(conflict(plural, name));
             }

@@ -66,6 +66,37 @@ pub fn print(resource: ResourceKind, value: &Value, format: Format) -> Result<St
     }
 }
 
+/// For a single pod: one line per condition that is not `True`, e.g.
+/// `PodScheduled=False Unschedulable: 0/1 nodes are available: ...`, after a blank line.
+pub fn pod_conditions(value: &Value) -> String {
+    let Ok(pod) = serde_json::from_value::<Pod>(value.clone()) else {
+        return String::new();
+    };
+    let lines: Vec<String> = pod
+        .status
+        .conditions
+        .iter()
+        .filter(|c| c.status != "True")
+        .map(|c| {
+            let mut line = format!("{}={}", c.type_, c.status);
+            if !c.reason.is_empty() {
+                line.push(' ');
+                line.push_str(&c.reason);
+            }
+            if !c.message.is_empty() {
+                line.push_str(": ");
+                line.push_str(&c.message);
+            }
+            line
+        })
+        .collect();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("\n{}\n", lines.join("\n"))
+    }
+}
+
 /// Prints the seed's `Status` table for a delete.
 pub fn status_table(status: &str) -> String {
     render_table(&["Status"], &[vec![status.to_string()]])
@@ -306,6 +337,20 @@ mod tests {
         ];
         for (res, value, want) in cases {
             assert_eq!(print(res, &value, Format::Table).unwrap(), want, "{res:?}");
+        }
+    }
+
+    #[test]
+    fn failing_pod_conditions_are_listed() {
+        let cases = [
+            (json!({"metadata": {"name": "p"}, "status": {"conditions": [
+                {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/1 nodes are available: 1 Insufficient cpu."}]}}),
+                "\nPodScheduled=False Unschedulable: 0/1 nodes are available: 1 Insufficient cpu.\n"),
+            (json!({"metadata": {"name": "p"}, "status": {"conditions": [{"type": "PodScheduled", "status": "True"}]}}), ""),
+            (json!({"metadata": {"name": "p"}}), ""),
+        ];
+        for (pod, want) in cases {
+            assert_eq!(pod_conditions(&pod), want, "{pod}");
         }
     }
 

@@ -12,13 +12,14 @@ fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
-fn apiserver_bin() -> PathBuf {
+/// A workspace binary built next to this test (`target/<profile>/<name>`).
+fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test exe path");
-    // target/<profile>/deps/cli-<hash> -> target/<profile>/apiserver
+    // target/<profile>/deps/cli-<hash> -> target/<profile>/<name>
     let bin = exe
         .parent()
         .and_then(Path::parent)
-        .map(|d| d.join("apiserver"))
+        .map(|d| d.join(name))
         .expect("target dir");
     assert!(
         bin.exists(),
@@ -43,7 +44,7 @@ struct Server {
 
 impl Server {
     fn start(data_dir: &Path, port: u16) -> Server {
-        let child = Command::new(apiserver_bin())
+        let child = Command::new(workspace_bin("apiserver"))
             .args(["--port", &port.to_string(), "--data-dir"])
             .arg(data_dir)
             .stdout(Stdio::null())
@@ -264,5 +265,72 @@ fn update_delete_selectors_and_errors() {
         stderr(&down).contains("cannot reach the API server"),
         "{}",
         stderr(&down)
+    );
+}
+
+/// A background child process killed on drop.
+struct Child2(Child);
+
+impl Drop for Child2 {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls kubecfg until its output satisfies `pred`, for up to 15 s.
+fn wait_for(url: &str, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = ok(url, args);
+        if pred(&out) {
+            return out;
+        }
+        assert!(Instant::now() < deadline, "timed out; last output of {args:?}:\n{out}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn scheduler_assigns_hosts_and_explains_what_does_not_fit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path(), free_port());
+    let url = server.url.as_str();
+    let minion = dir.path().join("minion.json");
+    std::fs::write(&minion, r#"{"id": "127.0.0.1", "kind": "Minion", "apiVersion": "v1beta1"}"#).unwrap();
+    ok(url, &["-c", minion.to_str().unwrap(), "create", "minions"]);
+    assert_eq!(ok(url, &["list", "minions"]), "Minion identifier\n----------\n127.0.0.1\n");
+
+    // The seed's spelling of the flag: -master host:port.
+    let _scheduler = Child2(
+        Command::new(workspace_bin("scheduler"))
+            .args(["-master", url])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn scheduler"),
+    );
+    let redis = examples().join("redis.json");
+    ok(url, &["-c", redis.to_str().unwrap(), "create", "/pods"]);
+    let pods = wait_for(url, &["list", "/pods"], |o| o.contains("127.0.0.1/"));
+    assert!(
+        pods.contains("redis               dockerfile/redis    127.0.0.1/          name=redis"),
+        "{pods}"
+    );
+
+    // A second pod wanting hostPort 6379 cannot fit on the one node.
+    let seed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&redis).unwrap()).unwrap();
+    let mut second = seed.clone();
+    second["id"] = "redis2".into();
+    let second_path = dir.path().join("redis2.json");
+    std::fs::write(&second_path, second.to_string()).unwrap();
+    ok(url, &["-c", second_path.to_str().unwrap(), "create", "pods"]);
+    let why = wait_for(url, &["get", "pods/redis2"], |o| o.contains("Unschedulable"));
+    assert!(why.contains("redis2              dockerfile/redis    <unassigned>"), "{why}");
+    assert!(
+        why.contains(
+            "PodScheduled=False Unschedulable: 0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports."
+        ),
+        "{why}"
     );
 }

@@ -8,7 +8,14 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use kube_core::error::ApiError;
-use kube_core::Status;
+use super::{ApiClient, ClientWatch, ListParams};
+use hyper::body::Incoming;
+use kube_core::list::List;
+use kube_core::store::Revision;
+use kube_core::strategy::Strategy;
+use kube_core::{Binding, ResourceKind, Status};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// Errors of API calls made over HTTP.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +48,127 @@ pub enum ClientError {
         /// What went wrong.
         reason: String,
     },
+}
+
+/// The API error carried by an error response (a `Status`, or the raw text).
+fn error_from_body(status: hyper::StatusCode, bytes: &[u8]) -> ApiError {
+    let st = match serde_json::from_slice::<Status>(bytes) {
+        Ok(s) if s.kind == "Status" => s,
+        _ => Status::failure(
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            String::from_utf8_lossy(bytes).trim().to_string(),
+        ),
+    };
+    ApiError::from_status(st)
+}
+
+impl From<ClientError> for ApiError {
+    fn from(e: ClientError) -> ApiError {
+        match e {
+            ClientError::Api(e) => e,
+            ClientError::Connect { .. } => ApiError::ServiceUnavailable(e.to_string()),
+            ClientError::InvalidUrl { .. } => ApiError::BadRequest(e.to_string()),
+            ClientError::Response { .. } => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Percent-encodes a path segment or query value.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The core/v1 path of a resource collection or object, e.g. `/api/v1/namespaces/ns/pods/p`.
+pub fn resource_path(kind: ResourceKind, namespace: Option<&str>, name: Option<&str>) -> String {
+    let info = kind.info();
+    let mut p = match (info.namespaced, namespace) {
+        (true, Some(ns)) => format!("/api/v1/namespaces/{}/{}", encode_component(ns), info.plural),
+        _ => format!("/api/v1/{}", info.plural),
+    };
+    if let Some(n) = name {
+        p.push('/');
+        p.push_str(&encode_component(n));
+    }
+    p
+}
+
+fn query(params: &ListParams, extra: &[(&str, String)]) -> String {
+    let mut parts: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={}", encode_component(v))).collect();
+    if !params.label_selector.is_empty() {
+        parts.push(format!("labelSelector={}", encode_component(&params.label_selector)));
+    }
+    if !params.field_selector.is_empty() {
+        parts.push(format!("fieldSelector={}", encode_component(&params.field_selector)));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+impl HttpClient {
+    async fn typed<T: DeserializeOwned, B: Serialize>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T, ApiError> {
+        let body = match body {
+            Some(b) => Some(serde_json::to_vec(b).map_err(|e| ApiError::Internal(format!("encoding the request: {e}")))?),
+            None => None,
+        };
+        let bytes = self.request(method, path, body).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(format!("invalid response from {path}: {e}")))
+    }
+}
+
+impl ApiClient for HttpClient {
+    async fn list<T: Strategy>(&self, namespace: Option<&str>, params: &ListParams) -> Result<List<T>, ApiError> {
+        let path = resource_path(T::RESOURCE, namespace, None) + &query(params, &[]);
+        self.typed::<List<T>, ()>(Method::GET, &path, None).await
+    }
+
+    async fn get<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
+        self.typed::<T, ()>(Method::GET, &resource_path(T::RESOURCE, Some(namespace), Some(name)), None).await
+    }
+
+    async fn create<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
+        self.typed(Method::POST, &resource_path(T::RESOURCE, Some(namespace), None), Some(obj)).await
+    }
+
+    async fn update<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
+        let path = resource_path(T::RESOURCE, Some(namespace), Some(&obj.meta().name));
+        self.typed(Method::PUT, &path, Some(obj)).await
+    }
+
+    async fn update_status<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
+        let path = resource_path(T::RESOURCE, Some(namespace), Some(&obj.meta().name)) + "/status";
+        self.typed(Method::PUT, &path, Some(obj)).await
+    }
+
+    async fn delete<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
+        self.typed::<T, ()>(Method::DELETE, &resource_path(T::RESOURCE, Some(namespace), Some(name)), None).await
+    }
+
+    async fn watch<T: Strategy>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+        resource_version: Revision,
+    ) -> Result<ClientWatch<T>, ApiError> {
+        let extra = [("watch", "true".to_string()), ("resourceVersion", resource_version.to_string())];
+        let path = resource_path(T::RESOURCE, namespace, None) + &query(params, &extra);
+        Ok(ClientWatch::http(self.request_streaming(Method::GET, &path).await?))
+    }
+
+    async fn bind(&self, namespace: &str, binding: &Binding) -> Result<(), ApiError> {
+        let path = resource_path(ResourceKind::Pods, Some(namespace), Some(&binding.metadata.name)) + "/binding";
+        self.typed::<serde_json::Value, Binding>(Method::POST, &path, Some(binding)).await.map(|_| ())
+    }
 }
 
 /// An HTTP client bound to one API server.
@@ -139,15 +267,41 @@ impl HttpClient {
         if status.is_success() {
             return Ok(bytes);
         }
-        let st = match serde_json::from_slice::<Status>(&bytes) {
-            Ok(s) if s.kind == "Status" => s,
-            _ => Status::failure(
-                status.as_u16(),
-                status.canonical_reason().unwrap_or(""),
-                String::from_utf8_lossy(&bytes).trim().to_string(),
-            ),
-        };
-        Err(ClientError::Api(ApiError::from_status(st)))
+        Err(ClientError::Api(error_from_body(status, &bytes)))
+    }
+
+    /// Sends a request and returns the response as it arrives (for watches); error statuses become `ClientError::Api`.
+    pub async fn request_streaming(&self, method: Method, path: &str) -> Result<Incoming, ClientError> {
+        let url = format!("{}{}", self.base, path);
+        let req = self.build(method, &url, None)?;
+        let resp = self.client.request(req).await.map_err(|source| ClientError::Connect {
+            url: self.base.clone(),
+            source,
+        })?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp.into_body());
+        }
+        let bytes = resp.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        Err(ClientError::Api(error_from_body(status, &bytes)))
+    }
+
+    fn build(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Result<Request<Full<Bytes>>, ClientError> {
+        let uri: Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| ClientError::InvalidUrl {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+        let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+        let mut builder = Request::builder().method(method).uri(uri).header(HOST, host);
+        if body.is_some() {
+            builder = builder.header(CONTENT_TYPE, "application/json");
+        }
+        builder
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| ClientError::InvalidUrl {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })
     }
 
     /// Sends a request with an optional JSON body and decodes a JSON answer.
@@ -171,3 +325,22 @@ impl HttpClient {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_escapes() {
+        let cases = [
+            (resource_path(ResourceKind::Pods, Some("default"), Some("redis")), "/api/v1/namespaces/default/pods/redis"),
+            (resource_path(ResourceKind::Pods, None, None), "/api/v1/pods"),
+            (resource_path(ResourceKind::Nodes, Some("ignored"), Some("n1")), "/api/v1/nodes/n1"),
+            (encode_component("name=redis,a in (x)"), "name%3Dredis%2Ca%20in%20%28x%29"),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+    }
+}
+

@@ -1,5 +1,76 @@
-//! API clients. [`HttpClient`] speaks to an API server over HTTP/1.1.
+//! API clients: one [`ApiClient`] trait, two implementations.
+//!
+//! [`InProcessClient`] calls the registry directly (embedding, tests, all-in-one);
+//! [`HttpClient`] speaks to an API server over HTTP/1.1 (separate processes). Components
+//! are generic over the trait, so both deployments run the same code paths.
 
 mod http;
+mod in_process;
+mod watch;
 
-pub use self::http::{ClientError, HttpClient};
+pub use self::http::{encode_component, resource_path, ClientError, HttpClient};
+pub use self::in_process::InProcessClient;
+pub use self::watch::ClientWatch;
+
+use kube_core::error::ApiError;
+use kube_core::list::List;
+use kube_core::store::Revision;
+use kube_core::strategy::Strategy;
+use kube_core::Binding;
+use std::future::Future;
+
+/// Selectors of list and watch calls, as strings (`labelSelector`, `fieldSelector`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListParams {
+    /// Label selector, e.g. `app=web`.
+    pub label_selector: String,
+    /// Field selector, e.g. `spec.nodeName=`.
+    pub field_selector: String,
+}
+
+impl ListParams {
+    /// Parameters with a field selector.
+    pub fn fields(selector: impl Into<String>) -> ListParams {
+        ListParams {
+            field_selector: selector.into(),
+            ..ListParams::default()
+        }
+    }
+
+    /// Parameters with a label selector.
+    pub fn labels(selector: impl Into<String>) -> ListParams {
+        ListParams {
+            label_selector: selector.into(),
+            ..ListParams::default()
+        }
+    }
+}
+
+/// Typed access to the API, the same for every transport.
+pub trait ApiClient: Clone + Send + Sync + 'static {
+    /// Lists objects in `namespace` (all namespaces when `None`).
+    fn list<T: Strategy>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+    ) -> impl Future<Output = Result<List<T>, ApiError>> + Send;
+    /// Reads one object.
+    fn get<T: Strategy>(&self, namespace: &str, name: &str) -> impl Future<Output = Result<T, ApiError>> + Send;
+    /// Creates an object.
+    fn create<T: Strategy>(&self, namespace: &str, obj: &T) -> impl Future<Output = Result<T, ApiError>> + Send;
+    /// Replaces an object (compare-and-swap on its `resourceVersion` when set).
+    fn update<T: Strategy>(&self, namespace: &str, obj: &T) -> impl Future<Output = Result<T, ApiError>> + Send;
+    /// Replaces the status of an object.
+    fn update_status<T: Strategy>(&self, namespace: &str, obj: &T) -> impl Future<Output = Result<T, ApiError>> + Send;
+    /// Deletes an object.
+    fn delete<T: Strategy>(&self, namespace: &str, name: &str) -> impl Future<Output = Result<T, ApiError>> + Send;
+    /// Watches changes after `resource_version` (0: current objects first, as ADDED).
+    fn watch<T: Strategy>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+        resource_version: Revision,
+    ) -> impl Future<Output = Result<ClientWatch<T>, ApiError>> + Send;
+    /// Binds a pod to a node.
+    fn bind(&self, namespace: &str, binding: &Binding) -> impl Future<Output = Result<(), ApiError>> + Send;
+}

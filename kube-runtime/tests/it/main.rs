@@ -2,6 +2,7 @@
 
 mod apiserver;
 mod binding;
+mod scheduler;
 mod store_contract;
 mod support;
 mod watch;

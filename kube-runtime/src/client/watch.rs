@@ -1,0 +1,98 @@
+//! [`ClientWatch`]: a typed watch stream from either client.
+
+use crate::registry::{RegistryWatch, WatchEvent, WatchEventType};
+use bytes::{Buf, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use kube_core::error::ApiError;
+use kube_core::strategy::Strategy;
+use kube_core::Status;
+use serde::Deserialize;
+
+/// A typed watch stream.
+pub struct ClientWatch<T> {
+    inner: Inner<T>,
+}
+
+enum Inner<T> {
+    InProcess(RegistryWatch<T>),
+    Http { body: Incoming, buf: BytesMut },
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    #[serde(rename = "type")]
+    type_: String,
+    object: serde_json::Value,
+}
+
+impl<T: Strategy> ClientWatch<T> {
+    /// A stream over an in-process registry watch.
+    pub fn in_process(w: RegistryWatch<T>) -> ClientWatch<T> {
+        ClientWatch {
+            inner: Inner::InProcess(w),
+        }
+    }
+
+    /// A stream over a chunked HTTP watch response.
+    pub fn http(body: Incoming) -> ClientWatch<T> {
+        ClientWatch {
+            inner: Inner::Http {
+                body,
+                buf: BytesMut::new(),
+            },
+        }
+    }
+
+    /// The next event; `None` when the server ended the stream; an error (410 = relist) ends it too.
+    pub async fn next(&mut self) -> Option<Result<WatchEvent<T>, ApiError>> {
+        match &mut self.inner {
+            Inner::InProcess(w) => w.next().await,
+            Inner::Http { body, buf } => loop {
+                if let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+                    let line = buf.split_to(pos + 1);
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    return Some(decode_line(&line));
+                }
+                match body.frame().await? {
+                    Ok(frame) => {
+                        if let Ok(mut data) = frame.into_data() {
+                            while data.has_remaining() {
+                                let chunk = data.chunk();
+                                buf.extend_from_slice(chunk);
+                                let n = chunk.len();
+                                data.advance(n);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        return Some(Err(ApiError::ServiceUnavailable(format!(
+                            "watch stream broken: {e}"
+                        ))))
+                    }
+                }
+            },
+        }
+    }
+}
+
+fn decode_line<T: Strategy>(line: &[u8]) -> Result<WatchEvent<T>, ApiError> {
+    let raw: RawEvent = serde_json::from_slice(line)
+        .map_err(|e| ApiError::Internal(format!("invalid watch event from the server: {e}")))?;
+    let type_ = match raw.type_.as_str() {
+        "ADDED" => WatchEventType::Added,
+        "MODIFIED" => WatchEventType::Modified,
+        "DELETED" => WatchEventType::Deleted,
+        "ERROR" => {
+            let st: Status = serde_json::from_value(raw.object)
+                .map_err(|e| ApiError::Internal(format!("invalid watch error from the server: {e}")))?;
+            return Err(ApiError::from_status(st));
+        }
+        other => return Err(ApiError::Internal(format!("unknown watch event type {other:?}"))),
+    };
+    let object = serde_json::from_value(raw.object)
+        .map_err(|e| ApiError::Internal(format!("invalid object in watch event: {e}")))?;
+    Ok(WatchEvent { type_, object })
+}
