@@ -184,12 +184,16 @@ impl Framework {
         let to_find = num_feasible_nodes_to_find(n, self.percentage);
         // Raw scores are taken as soon as a node passes the filters, while it is in cache;
         // `raw` is node-major: the scores of feasible node j are raw[j * scorers.len()..].
-        let scorers: Vec<Scorer<'_>> = self
+        let scorers: Vec<(Scorer<'_>, &dyn ScorePlugin, i64)> = self
             .scores
             .iter()
-            .map(|(p, _)| match p.prepare(pod, snapshot) {
-                Some(f) => Scorer::Prepared(f),
-                None => Scorer::Plain(&**p),
+            .filter(|(p, _)| p.is_relevant(pod, snapshot))
+            .map(|(p, w)| {
+                let scorer = match p.prepare(pod, snapshot) {
+                    Some(f) => Scorer::Prepared(f),
+                    None => Scorer::Plain(&**p),
+                };
+                (scorer, &**p, *w)
             })
             .collect();
         let mut raw: Vec<i64> = Vec::with_capacity(to_find * scorers.len());
@@ -208,7 +212,7 @@ impl Framework {
             match run_filters(&filters, pod, node) {
                 Ok(()) => {
                     feasible.push(idx);
-                    for s in &scorers {
+                    for (s, _, _) in &scorers {
                         raw.push(s.score(pod, node, snapshot));
                     }
                     if feasible.len() >= to_find {
@@ -229,7 +233,7 @@ impl Framework {
         let chosen = if feasible.len() == 1 {
             feasible[0]
         } else {
-            feasible[self.select(&raw, feasible.len(), rng)]
+            feasible[select(&scorers, &raw, feasible.len(), rng)]
         };
         Ok(ScheduleResult {
             node: nodes[chosen].name().to_string(),
@@ -237,34 +241,39 @@ impl Framework {
             feasible_nodes: feasible.len(),
         })
     }
+}
 
-    /// Index of a best-scoring node among `m` with node-major `raw` scores: normalises per plugin, weighs, sums, and picks uniformly at random among ties (reservoir sampling).
-    fn select(&self, raw: &[i64], m: usize, rng: &mut dyn Rng) -> usize {
-        let np = self.scores.len();
-        let mut totals = vec![0i64; m];
-        let mut buf = vec![0i64; m];
-        for (p, (plugin, weight)) in self.scores.iter().enumerate() {
-            for (j, b) in buf.iter_mut().enumerate() {
-                *b = raw[j * np + p];
-            }
-            plugin.normalize(&mut buf);
-            for (t, s) in totals.iter_mut().zip(&buf) {
-                *t = t.saturating_add(s.clamp(&0, &MAX_NODE_SCORE).saturating_mul(*weight));
-            }
+/// Index of a best-scoring node among `m` with node-major `raw` scores (one per scorer): normalises per plugin, weighs, sums, and picks uniformly at random among ties (reservoir sampling).
+fn select(
+    scorers: &[(Scorer<'_>, &dyn ScorePlugin, i64)],
+    raw: &[i64],
+    m: usize,
+    rng: &mut dyn Rng,
+) -> usize {
+    let np = scorers.len();
+    let mut totals = vec![0i64; m];
+    let mut buf = vec![0i64; m];
+    for (p, (_, plugin, weight)) in scorers.iter().enumerate() {
+        for (j, b) in buf.iter_mut().enumerate() {
+            *b = raw[j * np + p];
         }
-        let (mut best, mut ties, mut chosen) = (i64::MIN, 0u64, 0usize);
-        for (j, &t) in totals.iter().enumerate() {
-            if t > best {
-                (best, ties, chosen) = (t, 1, j);
-            } else if t == best {
-                ties += 1;
-                if uniform(rng, ties) == 0 {
-                    chosen = j;
-                }
-            }
+        plugin.normalize(&mut buf);
+        for (t, s) in totals.iter_mut().zip(&buf) {
+            *t = t.saturating_add(s.clamp(&0, &MAX_NODE_SCORE).saturating_mul(*weight));
         }
-        chosen
     }
+    let (mut best, mut ties, mut chosen) = (i64::MIN, 0u64, 0usize);
+    for (j, &t) in totals.iter().enumerate() {
+        if t > best {
+            (best, ties, chosen) = (t, 1, j);
+        } else if t == best {
+            ties += 1;
+            if uniform(rng, ties) == 0 {
+                chosen = j;
+            }
+        }
+    }
+    chosen
 }
 
 /// A score plugin ready for one pod: prepared, or called plainly.

@@ -34,10 +34,13 @@ pub struct NodeInfo {
     // Second cache line: spread counts.
     /// Spread signature id → number of pods on this node with that signature (see `spread.rs`).
     spread: SpreadCounts,
-    // Third: pod count and flags, then cold fields.
+    // Third: pod count, flags and scoring scales, then cold fields.
     pod_count: u32,
     ready: bool,
     unschedulable: bool,
+    /// `100 / allocatable` per resource (0 when unknown), so scores multiply instead of divide.
+    cpu_scale: f64,
+    mem_scale: f64,
     name: String,
     labels: BTreeMap<String, String>,
     /// Port number → bound (host port, number of pods binding it).
@@ -81,6 +84,9 @@ impl NodeInfo {
         self.allocatable_milli_cpu = node_resource(alloc, cap, "cpu", true).unwrap_or(0);
         self.allocatable_memory = node_resource(alloc, cap, "memory", false).unwrap_or(0);
         self.max_pods = node_resource(alloc, cap, "pods", false).unwrap_or(DEFAULT_MAX_PODS);
+        let scale = |v: i64| if v > 0 { 100.0 / v as f64 } else { 0.0 };
+        self.cpu_scale = scale(self.allocatable_milli_cpu);
+        self.mem_scale = scale(self.allocatable_memory);
         // Ready unless a Ready condition says otherwise: nodes registered through the API
         // before any kubelet reports have no conditions at all.
         self.ready = node
@@ -184,6 +190,16 @@ impl NodeInfo {
     /// Allocatable CPU in milli-cores (0 when unknown).
     pub fn allocatable_milli_cpu(&self) -> i64 {
         self.allocatable_milli_cpu
+    }
+
+    /// `100 / allocatable_milli_cpu` (0 when unknown), for scores.
+    pub(crate) fn cpu_scale(&self) -> f64 {
+        self.cpu_scale
+    }
+
+    /// `100 / allocatable_memory` (0 when unknown), for scores.
+    pub(crate) fn mem_scale(&self) -> f64 {
+        self.mem_scale
     }
 
     /// Allocatable memory in bytes (0 when unknown).

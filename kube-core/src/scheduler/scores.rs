@@ -20,6 +20,11 @@ pub trait ScorePlugin: Send + Sync {
     /// The node's score for the pod: 0..=100, or a raw value that [`ScorePlugin::normalize`] maps there.
     fn score(&self, pod: &PodInfo, node: &NodeInfo, snapshot: &Snapshot) -> i64;
 
+    /// False when every node would get the same score for this pod, so the plugin cannot change the choice and the framework skips it.
+    fn is_relevant(&self, _pod: &PodInfo, _snapshot: &Snapshot) -> bool {
+        true
+    }
+
     /// Optionally precomputes per-pod state once per decision; the framework then calls the returned scorer instead of `score` (same results).
     fn prepare<'a>(
         &'a self,
@@ -34,11 +39,24 @@ pub trait ScorePlugin: Send + Sync {
 }
 
 /// `(capacity - requested) * 100 / capacity`; 0 when the capacity is unknown or exceeded.
-fn least_requested(requested: i64, capacity: i64) -> i64 {
+/// `scale` is `100 / capacity`, so the common case needs no division.
+pub(crate) fn least_requested(requested: i64, capacity: i64, scale: f64) -> i64 {
     if capacity <= 0 || requested > capacity {
         return 0;
     }
-    scaled_fraction(capacity - requested.max(0), capacity)
+    let free = capacity - requested.max(0);
+    if capacity > i64::MAX / (MAX_NODE_SCORE + 1) {
+        return scaled_fraction(free, capacity);
+    }
+    // The estimate is within one of the exact floor; integer products settle it.
+    let num = free * MAX_NODE_SCORE;
+    let mut q = ((free as f64 * scale) as i64).clamp(0, MAX_NODE_SCORE);
+    if q * capacity > num {
+        q -= 1;
+    } else if (q + 1) * capacity <= num {
+        q += 1;
+    }
+    q
 }
 
 /// `floor(part * 100 / whole)` for `0 <= part <= whole`, `whole > 0`, exactly, without an integer
@@ -69,10 +87,12 @@ impl LeastAllocated {
             node.non_zero_milli_cpu()
                 .saturating_add(pod.non_zero_milli_cpu()),
             node.allocatable_milli_cpu(),
+            node.cpu_scale(),
         );
         let mem = least_requested(
             node.non_zero_memory().saturating_add(pod.non_zero_memory()),
             node.allocatable_memory(),
+            node.mem_scale(),
         );
         (cpu + mem) / 2
     }
@@ -151,6 +171,11 @@ impl ScorePlugin for SelectorSpread {
     fn score(&self, pod: &PodInfo, node: &NodeInfo, snapshot: &Snapshot) -> i64 {
         let relevant = SelectorSpread::relevant(pod, snapshot);
         node.spread_count(&relevant, sig_mask(&relevant))
+    }
+
+    fn is_relevant(&self, pod: &PodInfo, snapshot: &Snapshot) -> bool {
+        let index = snapshot.spread_index();
+        !index.matching(pod.namespace(), pod.labels()).is_empty()
     }
 
     fn prepare<'a>(

@@ -7,4 +7,3 @@ mod framework;
 mod properties;
 mod scores;
 mod snapshot;
-mod timing;

@@ -151,6 +151,10 @@ fn pick<'a, T>(rng: &mut SplitMix64, items: &'a [T]) -> &'a T {
     &items[uniform(rng, items.len() as u64) as usize]
 }
 
+fn pick_str<'a>(rng: &mut SplitMix64, items: &[&'a str]) -> &'a str {
+    items[uniform(rng, items.len() as u64) as usize]
+}
+
 fn chance(rng: &mut SplitMix64, percent: u64) -> bool {
     uniform(rng, 100) < percent
 }
@@ -228,7 +232,7 @@ fn random_node(rng: &mut SplitMix64, name: &str) -> RefNode {
 
 /// A random pending pod.
 fn random_pod(rng: &mut SplitMix64, name: &str) -> PodInfo {
-    let mut b = pod(name).ns(*pick(rng, &["default", "default", "other"]));
+    let mut b = pod(name).ns(pick_str(rng, &["default", "default", "other"]));
     for _ in 0..uniform(rng, 3) {
         let cpu = *pick(rng, &["", "0", "100m", "250m", "500m", "1"]);
         let mem = *pick(rng, &["", "0", "128Mi", "256Mi", "1Gi"]);
@@ -244,14 +248,14 @@ fn random_pod(rng: &mut SplitMix64, name: &str) -> PodInfo {
         b = b.host_port_on(ip, proto, *pick(rng, &[80, 443, 6379]));
     }
     if chance(rng, 20) {
-        b = b.node_selector("zone", *pick(rng, &["a", "b", "c"]));
+        b = b.node_selector("zone", pick_str(rng, &["a", "b", "c"]));
     }
     if chance(rng, 10) {
         b = b.node_selector("disk", "ssd");
     }
-    b = b.label("app", *pick(rng, &["web", "db", "cache"]));
+    b = b.label("app", pick_str(rng, &["web", "db", "cache"]));
     if chance(rng, 50) {
-        b = b.label("track", *pick(rng, &["stable", "canary"]));
+        b = b.label("track", pick_str(rng, &["stable", "canary"]));
     }
     b.info()
 }

@@ -153,7 +153,7 @@ fn selector_spread() {
         .collect();
     assert_eq!(raw, [2, 1, 0, 1]);
     let prepared = SelectorSpread.prepare(&web, &s).unwrap();
-    let mut scores: Vec<i64> = s.nodes().iter().map(|n| prepared(n)).collect();
+    let mut scores: Vec<i64> = s.nodes().iter().map(prepared).collect();
     assert_eq!(scores, raw);
     SelectorSpread.normalize(&mut scores);
     assert_eq!(scores, [0, 50, 100, 50]);
@@ -199,7 +199,7 @@ fn default_scores_and_weights() {
 }
 
 #[test]
-fn scaled_fraction_is_exact() {
+fn scaled_fractions_are_exact() {
     use crate::scheduler::{uniform, Rng, SplitMix64};
     let mut rng = SplitMix64::new(3);
     let wholes = [
@@ -228,6 +228,10 @@ fn scaled_fraction_is_exact() {
                     want,
                     "{part}/{whole}"
                 );
+                // least_requested(requested, capacity) = floor((capacity - requested) * 100 / capacity).
+                let scale = 100.0 / whole as f64;
+                let got = super::super::scores::least_requested(whole - part, whole, scale);
+                assert_eq!(got, want, "least_requested({}, {whole})", whole - part);
             }
         }
     }
