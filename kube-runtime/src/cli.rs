@@ -36,7 +36,10 @@ mod tests {
     fn go_style_flags_become_long_flags() {
         let cases = [
             (vec!["bin", "-port=8080"], vec!["bin", "--port=8080"]),
-            (vec!["bin", "-master", "127.0.0.1:8080"], vec!["bin", "--master", "127.0.0.1:8080"]),
+            (
+                vec!["bin", "-master", "127.0.0.1:8080"],
+                vec!["bin", "--master", "127.0.0.1:8080"],
+            ),
             (vec!["bin", "--port", "1"], vec!["bin", "--port", "1"]),
             (vec!["bin", "-h"], vec!["bin", "-h"]),
             (vec!["-x", "-"], vec!["-x", "-"]),

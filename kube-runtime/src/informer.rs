@@ -47,10 +47,12 @@ pub fn diff<T: Strategy>(old: &HashMap<String, T>, fresh: &HashMap<String, T>) -
     for (key, new) in fresh {
         match old.get(key) {
             None => out.push(Change::Added(new.clone())),
-            Some(o) if o.meta().resource_version != new.meta().resource_version => out.push(Change::Modified {
-                old: o.clone(),
-                new: new.clone(),
-            }),
+            Some(o) if o.meta().resource_version != new.meta().resource_version => {
+                out.push(Change::Modified {
+                    old: o.clone(),
+                    new: new.clone(),
+                })
+            }
             Some(_) => {}
         }
     }
@@ -111,14 +113,22 @@ impl<C: ApiClient> Informer<C> {
         cache: &mut HashMap<String, T>,
         tx: &mpsc::UnboundedSender<Change<T>>,
     ) -> Result<Revision, ()> {
-        let list = match self.client.list::<T>(self.namespace.as_deref(), &self.params).await {
+        let list = match self
+            .client
+            .list::<T>(self.namespace.as_deref(), &self.params)
+            .await
+        {
             Ok(l) => l,
             Err(e) => {
                 tracing::warn!("list {} failed: {e}", T::RESOURCE.info().plural);
                 return Err(());
             }
         };
-        let rv = list.metadata.resource_version.parse::<Revision>().unwrap_or(0);
+        let rv = list
+            .metadata
+            .resource_version
+            .parse::<Revision>()
+            .unwrap_or(0);
         let mut fresh: HashMap<String, T> = HashMap::with_capacity(list.items.len());
         for obj in list.items {
             fresh.insert(object_key(&obj), obj);
@@ -139,7 +149,11 @@ impl<C: ApiClient> Informer<C> {
         tx: &mpsc::UnboundedSender<Change<T>>,
     ) {
         loop {
-            let mut w = match self.client.watch::<T>(self.namespace.as_deref(), &self.params, rv).await {
+            let mut w = match self
+                .client
+                .watch::<T>(self.namespace.as_deref(), &self.params, rv)
+                .await
+            {
                 Ok(w) => w,
                 Err(e) if e.is_gone() => return,
                 Err(e) => {
@@ -163,9 +177,14 @@ impl<C: ApiClient> Informer<C> {
                         }
                         let key = object_key(&ev.object);
                         let change = match ev.type_ {
-                            WatchEventType::Deleted => cache.remove(&key).map(|_| Change::Deleted(ev.object)),
+                            WatchEventType::Deleted => {
+                                cache.remove(&key).map(|_| Change::Deleted(ev.object))
+                            }
                             _ => match cache.insert(key, ev.object.clone()) {
-                                Some(old) => Some(Change::Modified { old, new: ev.object }),
+                                Some(old) => Some(Change::Modified {
+                                    old,
+                                    new: ev.object,
+                                }),
                                 None => Some(Change::Added(ev.object)),
                             },
                         };
@@ -203,7 +222,9 @@ mod tests {
                     "~{}@{}->{}",
                     new.metadata.name, old.metadata.resource_version, new.metadata.resource_version
                 ),
-                Change::Deleted(p) => format!("-{}@{}", p.metadata.name, p.metadata.resource_version),
+                Change::Deleted(p) => {
+                    format!("-{}@{}", p.metadata.name, p.metadata.resource_version)
+                }
                 Change::Synced => "synced".into(),
             })
             .collect();
@@ -213,12 +234,22 @@ mod tests {
 
     #[test]
     fn relist_reports_the_difference() {
-        let cases: Vec<(Vec<(&str, &str)>, Vec<(&str, &str)>, Vec<&str>)> = vec![
+        // (cached (name, rv) pairs, listed pairs, expected changes)
+        type Case<'a> = (
+            Vec<(&'a str, &'a str)>,
+            Vec<(&'a str, &'a str)>,
+            Vec<&'a str>,
+        );
+        let cases: Vec<Case> = vec![
             (vec![], vec![("a", "1")], vec!["+a@1"]),
             (vec![("a", "1")], vec![], vec!["-a@1"]),
             (vec![("a", "1")], vec![("a", "1")], vec![]),
             (vec![("a", "1")], vec![("a", "5")], vec!["~a@1->5"]),
-            (vec![("a", "1"), ("b", "2")], vec![("b", "2"), ("c", "9")], vec!["+c@9", "-a@1"]),
+            (
+                vec![("a", "1"), ("b", "2")],
+                vec![("b", "2"), ("c", "9")],
+                vec!["+c@9", "-a@1"],
+            ),
         ];
         for (old, fresh, want) in cases {
             let old: HashMap<String, Pod> = old.iter().map(|(n, rv)| pod(n, rv)).collect();
@@ -236,4 +267,3 @@ mod tests {
         assert_eq!(object_key(&node), "n1");
     }
 }
-

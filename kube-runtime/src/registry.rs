@@ -205,7 +205,11 @@ impl Registry {
 
     /// Reads one object.
     pub async fn get<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
-        decode(&self.get_kv::<T>(&T::RESOURCE.key(namespace, name), name).await?)
+        decode(
+            &self
+                .get_kv::<T>(&T::RESOURCE.key(namespace, name), name)
+                .await?,
+        )
     }
 
     /// Reads the stored key-value of an object, or 404.
@@ -237,6 +241,42 @@ impl Registry {
             },
             items,
         })
+    }
+
+    /// Encodes a v1 list of every object in `namespace` (all when `None`) straight from the
+    /// stored bytes, without decoding them: the stored JSON is already the v1 shape and only
+    /// lacks `resourceVersion`, which is spliced in. Objects not in the expected stored layout
+    /// go through a decode and re-encode instead.
+    pub async fn list_encoded<T: Strategy>(
+        &self,
+        namespace: Option<&str>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let res = self
+            .store
+            .list(&prefix_for::<T>(namespace))
+            .await
+            .map_err(|e| store_error(e, T::RESOURCE.info().plural, ""))?;
+        let size: usize = res.items.iter().map(|kv| kv.value.len() + 32).sum();
+        let mut out = Vec::with_capacity(size + 128);
+        out.extend_from_slice(
+            format!(
+                "{{\"apiVersion\":\"v1\",\"kind\":\"{}List\",\"metadata\":{{\"resourceVersion\":\"{}\"}},\"items\":[",
+                T::RESOURCE.info().kind,
+                res.revision
+            )
+            .as_bytes(),
+        );
+        for (i, kv) in res.items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            if !splice_resource_version(&kv.value, kv.mod_revision, &mut out) {
+                let obj: T = decode(kv)?;
+                out.extend_from_slice(&encode(&obj)?);
+            }
+        }
+        out.extend_from_slice(b"]}");
+        Ok(out)
     }
 
     /// Lists objects and the revision they were read at.
@@ -519,6 +559,30 @@ pub fn store_error(e: StoreError, plural: &str, name: &str) -> ApiError {
     }
 }
 
+/// Appends `stored` with `"resourceVersion":"<rev>",` inserted at the start of its metadata.
+/// Returns false (appending nothing) unless `stored` starts `{"apiVersion":"v1","kind":"…","metadata":{"`,
+/// the layout `encode` writes.
+fn splice_resource_version(stored: &[u8], rev: Revision, out: &mut Vec<u8>) -> bool {
+    const HEAD: &[u8] = b"{\"apiVersion\":\"v1\",\"kind\":\"";
+    const META: &[u8] = b"\",\"metadata\":{\"";
+    if !stored.starts_with(HEAD) {
+        return false;
+    }
+    let rest = &stored[HEAD.len()..];
+    let Some(kind_len) = rest.iter().position(|b| *b == b'"') else {
+        return false;
+    };
+    if !rest[kind_len..].starts_with(META) {
+        return false;
+    }
+    // Up to and including `"metadata":{`; the next byte opens the first metadata key.
+    let at = HEAD.len() + kind_len + META.len() - 1;
+    out.extend_from_slice(&stored[..at]);
+    out.extend_from_slice(format!("\"resourceVersion\":\"{rev}\",").as_bytes());
+    out.extend_from_slice(&stored[at..]);
+    true
+}
+
 /// Serializes an object for storage (resourceVersion is never stored: the revision is).
 fn encode<T: Object>(obj: &T) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(obj)
@@ -546,5 +610,56 @@ fn new_create_context() -> CreateContext {
         uid,
         now: kube_core::time::format_rfc3339(now),
         name_suffix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_version_is_spliced_into_stored_layout() {
+        let cases: [(&str, Option<&str>); 4] = [
+            (
+                r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{}}"#,
+                Some(
+                    r#"{"apiVersion":"v1","kind":"Pod","metadata":{"resourceVersion":"7","name":"a"},"spec":{}}"#,
+                ),
+            ),
+            (r#"{"kind":"Pod","metadata":{"name":"a"}}"#, None),
+            (r#"{"apiVersion":"v1","kind":"Pod","metadata":{}}"#, None),
+            (r#"{"apiVersion":"v1","kind":"Pod","spec":{}}"#, None),
+        ];
+        for (stored, want) in cases {
+            let mut out = Vec::new();
+            let ok = splice_resource_version(stored.as_bytes(), 7, &mut out);
+            assert_eq!(ok, want.is_some(), "{stored}");
+            if let Some(w) = want {
+                assert_eq!(String::from_utf8(out).unwrap(), w);
+            } else {
+                assert!(out.is_empty());
+            }
+        }
+    }
+
+    /// The stored encoding of every kind starts with the layout the splice expects.
+    #[test]
+    fn encode_writes_the_spliceable_layout() {
+        let mut pod = Pod::default();
+        pod.set_type_meta();
+        pod.metadata.name = "p".into();
+        let mut node = kube_core::Node::default();
+        node.set_type_meta();
+        node.metadata.name = "n".into();
+        for bytes in [encode(&pod).unwrap(), encode(&node).unwrap()] {
+            let mut out = Vec::new();
+            assert!(
+                splice_resource_version(&bytes, 3, &mut out),
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(v["metadata"]["resourceVersion"], "3");
+        }
     }
 }

@@ -188,7 +188,11 @@ async fn run(args: Args) -> Result<String, CliError> {
         }
         Verb::List | Verb::Get => {
             let v = client
-                .request_json(Method::GET, &resource_path(kind, item_ns, name.as_deref()), None)
+                .request_json(
+                    Method::GET,
+                    &resource_path(kind, item_ns, name.as_deref()),
+                    None,
+                )
                 .await?;
             let mut out = print(&v)?;
             if kind == ResourceKind::Pods && matches!(args.output, Format::Table | Format::Wide) {
@@ -268,7 +272,11 @@ async fn run(args: Args) -> Result<String, CliError> {
         Verb::Delete => {
             let name = name.ok_or_else(|| CliError::Usage("delete needs RESOURCE/NAME".into()))?;
             let deleted = client
-                .request_json(Method::DELETE, &resource_path(kind, item_ns, Some(&name)), None)
+                .request_json(
+                    Method::DELETE,
+                    &resource_path(kind, item_ns, Some(&name)),
+                    None,
+                )
                 .await?;
             match args.output {
                 Format::Table | Format::Wide => Ok(printer::status_table("Success")),

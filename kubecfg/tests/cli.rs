@@ -286,7 +286,10 @@ fn wait_for(url: &str, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
         if pred(&out) {
             return out;
         }
-        assert!(Instant::now() < deadline, "timed out; last output of {args:?}:\n{out}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out; last output of {args:?}:\n{out}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -297,9 +300,16 @@ fn scheduler_assigns_hosts_and_explains_what_does_not_fit() {
     let server = Server::start(dir.path(), free_port());
     let url = server.url.as_str();
     let minion = dir.path().join("minion.json");
-    std::fs::write(&minion, r#"{"id": "127.0.0.1", "kind": "Minion", "apiVersion": "v1beta1"}"#).unwrap();
+    std::fs::write(
+        &minion,
+        r#"{"id": "127.0.0.1", "kind": "Minion", "apiVersion": "v1beta1"}"#,
+    )
+    .unwrap();
     ok(url, &["-c", minion.to_str().unwrap(), "create", "minions"]);
-    assert_eq!(ok(url, &["list", "minions"]), "Minion identifier\n----------\n127.0.0.1\n");
+    assert_eq!(
+        ok(url, &["list", "minions"]),
+        "Minion identifier\n----------\n127.0.0.1\n"
+    );
 
     // The seed's spelling of the flag: -master host:port.
     let _scheduler = Child2(
@@ -319,14 +329,23 @@ fn scheduler_assigns_hosts_and_explains_what_does_not_fit() {
     );
 
     // A second pod wanting hostPort 6379 cannot fit on the one node.
-    let seed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&redis).unwrap()).unwrap();
+    let seed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&redis).unwrap()).unwrap();
     let mut second = seed.clone();
     second["id"] = "redis2".into();
     let second_path = dir.path().join("redis2.json");
     std::fs::write(&second_path, second.to_string()).unwrap();
-    ok(url, &["-c", second_path.to_str().unwrap(), "create", "pods"]);
-    let why = wait_for(url, &["get", "pods/redis2"], |o| o.contains("Unschedulable"));
-    assert!(why.contains("redis2              dockerfile/redis    <unassigned>"), "{why}");
+    ok(
+        url,
+        &["-c", second_path.to_str().unwrap(), "create", "pods"],
+    );
+    let why = wait_for(url, &["get", "pods/redis2"], |o| {
+        o.contains("Unschedulable")
+    });
+    assert!(
+        why.contains("redis2              dockerfile/redis    <unassigned>"),
+        "{why}"
+    );
     assert!(
         why.contains(
             "PodScheduled=False Unschedulable: 0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports."

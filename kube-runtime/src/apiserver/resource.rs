@@ -198,6 +198,14 @@ async fn list<T: Served>(
 ) -> Result<Response<ApiBody>, ApiError> {
     let opts = list_options(rr)?;
     let ns = scope_namespace(rr);
+    if rr.route.version == Version::V1
+        && opts.label_selector.is_empty()
+        && opts.field_selector.is_empty()
+    {
+        // Unfiltered v1 lists are served from the stored bytes without decoding them.
+        let body = srv.registry.list_encoded::<T>(ns.as_deref()).await?;
+        return Ok(super::codec::raw_json(StatusCode::OK, body));
+    }
     let list = srv.registry.list::<T>(ns.as_deref(), &opts).await?;
     Ok(match rr.route.version {
         Version::V1 => json_response(StatusCode::OK, &list),

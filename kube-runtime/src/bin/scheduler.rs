@@ -40,7 +40,8 @@ async fn main() -> ExitCode {
             .unwrap_or(1)
     });
     let config = SchedulerConfig {
-        framework: Framework::new().with_percentage_of_nodes_to_score(flags.percentage_of_nodes_to_score),
+        framework: Framework::new()
+            .with_percentage_of_nodes_to_score(flags.percentage_of_nodes_to_score),
         seed,
         ..SchedulerConfig::default()
     };

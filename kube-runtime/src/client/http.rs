@@ -1,15 +1,15 @@
 //! A small JSON-over-HTTP client of the API server.
 
+use super::{ApiClient, ClientWatch, ListParams};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use kube_core::error::ApiError;
-use super::{ApiClient, ClientWatch, ListParams};
-use hyper::body::Incoming;
 use kube_core::list::List;
 use kube_core::store::Revision;
 use kube_core::strategy::Strategy;
@@ -79,7 +79,9 @@ pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -90,7 +92,11 @@ pub fn encode_component(s: &str) -> String {
 pub fn resource_path(kind: ResourceKind, namespace: Option<&str>, name: Option<&str>) -> String {
     let info = kind.info();
     let mut p = match (info.namespaced, namespace) {
-        (true, Some(ns)) => format!("/api/v1/namespaces/{}/{}", encode_component(ns), info.plural),
+        (true, Some(ns)) => format!(
+            "/api/v1/namespaces/{}/{}",
+            encode_component(ns),
+            info.plural
+        ),
         _ => format!("/api/v1/{}", info.plural),
     };
     if let Some(n) = name {
@@ -101,12 +107,21 @@ pub fn resource_path(kind: ResourceKind, namespace: Option<&str>, name: Option<&
 }
 
 fn query(params: &ListParams, extra: &[(&str, String)]) -> String {
-    let mut parts: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={}", encode_component(v))).collect();
+    let mut parts: Vec<String> = extra
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode_component(v)))
+        .collect();
     if !params.label_selector.is_empty() {
-        parts.push(format!("labelSelector={}", encode_component(&params.label_selector)));
+        parts.push(format!(
+            "labelSelector={}",
+            encode_component(&params.label_selector)
+        ));
     }
     if !params.field_selector.is_empty() {
-        parts.push(format!("fieldSelector={}", encode_component(&params.field_selector)));
+        parts.push(format!(
+            "fieldSelector={}",
+            encode_component(&params.field_selector)
+        ));
     }
     if parts.is_empty() {
         String::new()
@@ -116,28 +131,51 @@ fn query(params: &ListParams, extra: &[(&str, String)]) -> String {
 }
 
 impl HttpClient {
-    async fn typed<T: DeserializeOwned, B: Serialize>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T, ApiError> {
+    async fn typed<T: DeserializeOwned, B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ApiError> {
         let body = match body {
-            Some(b) => Some(serde_json::to_vec(b).map_err(|e| ApiError::Internal(format!("encoding the request: {e}")))?),
+            Some(b) => Some(
+                serde_json::to_vec(b)
+                    .map_err(|e| ApiError::Internal(format!("encoding the request: {e}")))?,
+            ),
             None => None,
         };
         let bytes = self.request(method, path, body).await?;
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(format!("invalid response from {path}: {e}")))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::Internal(format!("invalid response from {path}: {e}")))
     }
 }
 
 impl ApiClient for HttpClient {
-    async fn list<T: Strategy>(&self, namespace: Option<&str>, params: &ListParams) -> Result<List<T>, ApiError> {
+    async fn list<T: Strategy>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+    ) -> Result<List<T>, ApiError> {
         let path = resource_path(T::RESOURCE, namespace, None) + &query(params, &[]);
         self.typed::<List<T>, ()>(Method::GET, &path, None).await
     }
 
     async fn get<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
-        self.typed::<T, ()>(Method::GET, &resource_path(T::RESOURCE, Some(namespace), Some(name)), None).await
+        self.typed::<T, ()>(
+            Method::GET,
+            &resource_path(T::RESOURCE, Some(namespace), Some(name)),
+            None,
+        )
+        .await
     }
 
     async fn create<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
-        self.typed(Method::POST, &resource_path(T::RESOURCE, Some(namespace), None), Some(obj)).await
+        self.typed(
+            Method::POST,
+            &resource_path(T::RESOURCE, Some(namespace), None),
+            Some(obj),
+        )
+        .await
     }
 
     async fn update<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
@@ -151,7 +189,12 @@ impl ApiClient for HttpClient {
     }
 
     async fn delete<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
-        self.typed::<T, ()>(Method::DELETE, &resource_path(T::RESOURCE, Some(namespace), Some(name)), None).await
+        self.typed::<T, ()>(
+            Method::DELETE,
+            &resource_path(T::RESOURCE, Some(namespace), Some(name)),
+            None,
+        )
+        .await
     }
 
     async fn watch<T: Strategy>(
@@ -160,14 +203,25 @@ impl ApiClient for HttpClient {
         params: &ListParams,
         resource_version: Revision,
     ) -> Result<ClientWatch<T>, ApiError> {
-        let extra = [("watch", "true".to_string()), ("resourceVersion", resource_version.to_string())];
+        let extra = [
+            ("watch", "true".to_string()),
+            ("resourceVersion", resource_version.to_string()),
+        ];
         let path = resource_path(T::RESOURCE, namespace, None) + &query(params, &extra);
-        Ok(ClientWatch::http(self.request_streaming(Method::GET, &path).await?))
+        Ok(ClientWatch::http(
+            self.request_streaming(Method::GET, &path).await?,
+        ))
     }
 
     async fn bind(&self, namespace: &str, binding: &Binding) -> Result<(), ApiError> {
-        let path = resource_path(ResourceKind::Pods, Some(namespace), Some(&binding.metadata.name)) + "/binding";
-        self.typed::<serde_json::Value, Binding>(Method::POST, &path, Some(binding)).await.map(|_| ())
+        let path = resource_path(
+            ResourceKind::Pods,
+            Some(namespace),
+            Some(&binding.metadata.name),
+        ) + "/binding";
+        self.typed::<serde_json::Value, Binding>(Method::POST, &path, Some(binding))
+            .await
+            .map(|_| ())
     }
 }
 
@@ -271,28 +325,51 @@ impl HttpClient {
     }
 
     /// Sends a request and returns the response as it arrives (for watches); error statuses become `ClientError::Api`.
-    pub async fn request_streaming(&self, method: Method, path: &str) -> Result<Incoming, ClientError> {
+    pub async fn request_streaming(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<Incoming, ClientError> {
         let url = format!("{}{}", self.base, path);
         let req = self.build(method, &url, None)?;
-        let resp = self.client.request(req).await.map_err(|source| ClientError::Connect {
-            url: self.base.clone(),
-            source,
-        })?;
+        let resp = self
+            .client
+            .request(req)
+            .await
+            .map_err(|source| ClientError::Connect {
+                url: self.base.clone(),
+                source,
+            })?;
         let status = resp.status();
         if status.is_success() {
             return Ok(resp.into_body());
         }
-        let bytes = resp.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         Err(ClientError::Api(error_from_body(status, &bytes)))
     }
 
-    fn build(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Result<Request<Full<Bytes>>, ClientError> {
-        let uri: Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| ClientError::InvalidUrl {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })?;
+    fn build(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Request<Full<Bytes>>, ClientError> {
+        let uri: Uri =
+            url.parse()
+                .map_err(|e: hyper::http::uri::InvalidUri| ClientError::InvalidUrl {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                })?;
         let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-        let mut builder = Request::builder().method(method).uri(uri).header(HOST, host);
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(HOST, host);
         if body.is_some() {
             builder = builder.header(CONTENT_TYPE, "application/json");
         }
@@ -333,14 +410,25 @@ mod tests {
     #[test]
     fn paths_and_escapes() {
         let cases = [
-            (resource_path(ResourceKind::Pods, Some("default"), Some("redis")), "/api/v1/namespaces/default/pods/redis"),
-            (resource_path(ResourceKind::Pods, None, None), "/api/v1/pods"),
-            (resource_path(ResourceKind::Nodes, Some("ignored"), Some("n1")), "/api/v1/nodes/n1"),
-            (encode_component("name=redis,a in (x)"), "name%3Dredis%2Ca%20in%20%28x%29"),
+            (
+                resource_path(ResourceKind::Pods, Some("default"), Some("redis")),
+                "/api/v1/namespaces/default/pods/redis",
+            ),
+            (
+                resource_path(ResourceKind::Pods, None, None),
+                "/api/v1/pods",
+            ),
+            (
+                resource_path(ResourceKind::Nodes, Some("ignored"), Some("n1")),
+                "/api/v1/nodes/n1",
+            ),
+            (
+                encode_component("name=redis,a in (x)"),
+                "name%3Dredis%2Ca%20in%20%28x%29",
+            ),
         ];
         for (got, want) in cases {
             assert_eq!(got, want);
         }
     }
 }
-

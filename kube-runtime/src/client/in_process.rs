@@ -29,10 +29,18 @@ impl InProcessClient {
 }
 
 fn options(params: &ListParams) -> Result<ListOptions, ApiError> {
-    let label_selector = Selector::parse(&params.label_selector)
-        .map_err(|e| ApiError::BadRequest(format!("invalid label selector {:?}: {e}", params.label_selector)))?;
-    let field_selector = FieldSelector::parse(&params.field_selector)
-        .map_err(|e| ApiError::BadRequest(format!("invalid field selector {:?}: {e}", params.field_selector)))?;
+    let label_selector = Selector::parse(&params.label_selector).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "invalid label selector {:?}: {e}",
+            params.label_selector
+        ))
+    })?;
+    let field_selector = FieldSelector::parse(&params.field_selector).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "invalid field selector {:?}: {e}",
+            params.field_selector
+        ))
+    })?;
     Ok(ListOptions {
         label_selector,
         field_selector,
@@ -40,7 +48,11 @@ fn options(params: &ListParams) -> Result<ListOptions, ApiError> {
 }
 
 impl ApiClient for InProcessClient {
-    async fn list<T: Strategy>(&self, namespace: Option<&str>, params: &ListParams) -> Result<List<T>, ApiError> {
+    async fn list<T: Strategy>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+    ) -> Result<List<T>, ApiError> {
         self.registry.list(namespace, &options(params)?).await
     }
 
@@ -53,11 +65,15 @@ impl ApiClient for InProcessClient {
     }
 
     async fn update<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
-        self.registry.update(namespace, &obj.meta().name, obj.clone()).await
+        self.registry
+            .update(namespace, &obj.meta().name, obj.clone())
+            .await
     }
 
     async fn update_status<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
-        self.registry.update_status(namespace, &obj.meta().name, obj.clone()).await
+        self.registry
+            .update_status(namespace, &obj.meta().name, obj.clone())
+            .await
     }
 
     async fn delete<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
@@ -70,7 +86,10 @@ impl ApiClient for InProcessClient {
         params: &ListParams,
         resource_version: Revision,
     ) -> Result<ClientWatch<T>, ApiError> {
-        let w = self.registry.watch(namespace, options(params)?, Some(resource_version)).await?;
+        let w = self
+            .registry
+            .watch(namespace, options(params)?, Some(resource_version))
+            .await?;
         Ok(ClientWatch::in_process(w))
     }
 

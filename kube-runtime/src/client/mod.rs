@@ -55,15 +55,35 @@ pub trait ApiClient: Clone + Send + Sync + 'static {
         params: &ListParams,
     ) -> impl Future<Output = Result<List<T>, ApiError>> + Send;
     /// Reads one object.
-    fn get<T: Strategy>(&self, namespace: &str, name: &str) -> impl Future<Output = Result<T, ApiError>> + Send;
+    fn get<T: Strategy>(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Creates an object.
-    fn create<T: Strategy>(&self, namespace: &str, obj: &T) -> impl Future<Output = Result<T, ApiError>> + Send;
+    fn create<T: Strategy>(
+        &self,
+        namespace: &str,
+        obj: &T,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Replaces an object (compare-and-swap on its `resourceVersion` when set).
-    fn update<T: Strategy>(&self, namespace: &str, obj: &T) -> impl Future<Output = Result<T, ApiError>> + Send;
+    fn update<T: Strategy>(
+        &self,
+        namespace: &str,
+        obj: &T,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Replaces the status of an object.
-    fn update_status<T: Strategy>(&self, namespace: &str, obj: &T) -> impl Future<Output = Result<T, ApiError>> + Send;
+    fn update_status<T: Strategy>(
+        &self,
+        namespace: &str,
+        obj: &T,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Deletes an object.
-    fn delete<T: Strategy>(&self, namespace: &str, name: &str) -> impl Future<Output = Result<T, ApiError>> + Send;
+    fn delete<T: Strategy>(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Watches changes after `resource_version` (0: current objects first, as ADDED).
     fn watch<T: Strategy>(
         &self,
@@ -72,5 +92,9 @@ pub trait ApiClient: Clone + Send + Sync + 'static {
         resource_version: Revision,
     ) -> impl Future<Output = Result<ClientWatch<T>, ApiError>> + Send;
     /// Binds a pod to a node.
-    fn bind(&self, namespace: &str, binding: &Binding) -> impl Future<Output = Result<(), ApiError>> + Send;
+    fn bind(
+        &self,
+        namespace: &str,
+        binding: &Binding,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
 }

@@ -86,11 +86,16 @@ fn decode_line<T: Strategy>(line: &[u8]) -> Result<WatchEvent<T>, ApiError> {
         "MODIFIED" => WatchEventType::Modified,
         "DELETED" => WatchEventType::Deleted,
         "ERROR" => {
-            let st: Status = serde_json::from_value(raw.object)
-                .map_err(|e| ApiError::Internal(format!("invalid watch error from the server: {e}")))?;
+            let st: Status = serde_json::from_value(raw.object).map_err(|e| {
+                ApiError::Internal(format!("invalid watch error from the server: {e}"))
+            })?;
             return Err(ApiError::from_status(st));
         }
-        other => return Err(ApiError::Internal(format!("unknown watch event type {other:?}"))),
+        other => {
+            return Err(ApiError::Internal(format!(
+                "unknown watch event type {other:?}"
+            )))
+        }
     };
     let object = serde_json::from_value(raw.object)
         .map_err(|e| ApiError::Internal(format!("invalid object in watch event: {e}")))?;

@@ -16,7 +16,10 @@ use crate::client::{ApiClient, ListParams};
 use crate::events::{EventRecorder, NORMAL, WARNING};
 use crate::informer::{object_key, Change, Informer};
 use kube_core::error::ApiError;
-use kube_core::pod::{PodCondition, CONDITION_FALSE, CONDITION_POD_SCHEDULED, PHASE_FAILED, PHASE_SUCCEEDED, REASON_UNSCHEDULABLE};
+use kube_core::pod::{
+    PodCondition, CONDITION_FALSE, CONDITION_POD_SCHEDULED, PHASE_FAILED, PHASE_SUCCEEDED,
+    REASON_UNSCHEDULABLE,
+};
 use kube_core::scheduler::{Framework, PodInfo, Snapshot, SplitMix64, SpreadSelector};
 use kube_core::{Binding, Node, ObjectReference, Pod, ReplicationController, Service};
 use queue::SchedulingQueue;
@@ -55,6 +58,9 @@ impl Default for SchedulerConfig {
     }
 }
 
+/// Pods placed per loop turn before pending events are looked at again.
+const SCHEDULE_BATCH: usize = 16;
+
 /// The outcome of a background bind.
 struct BindOutcome {
     key: String,
@@ -62,7 +68,11 @@ struct BindOutcome {
 }
 
 /// Runs the scheduler against `client` until `shutdown` completes.
-pub async fn run<C: ApiClient>(client: C, config: SchedulerConfig, shutdown: impl Future<Output = ()>) {
+pub async fn run<C: ApiClient>(
+    client: C,
+    config: SchedulerConfig,
+    shutdown: impl Future<Output = ()>,
+) {
     let (pod_tx, mut pod_rx) = mpsc::unbounded_channel::<Change<Pod>>();
     let (node_tx, mut node_rx) = mpsc::unbounded_channel::<Change<Node>>();
     let (rc_tx, mut rc_rx) = mpsc::unbounded_channel::<Change<ReplicationController>>();
@@ -77,6 +87,8 @@ pub async fn run<C: ApiClient>(client: C, config: SchedulerConfig, shutdown: imp
     let mut s = State::new(client, config, bind_tx);
     tokio::pin!(shutdown);
     loop {
+        // A ready pod must not wait on the timer: tokio's timer ticks in whole milliseconds.
+        let ready_now = s.ready_to_schedule() && s.queue.has_active();
         let wake = s.next_wakeup();
         tokio::select! {
             biased;
@@ -86,7 +98,8 @@ pub async fn run<C: ApiClient>(client: C, config: SchedulerConfig, shutdown: imp
             Some(c) = rc_rx.recv() => s.on_rc(c),
             Some(c) = svc_rx.recv() => s.on_service(c),
             Some(b) = bind_rx.recv() => s.on_bound(b),
-            _ = sleep_until(wake), if s.ready_to_schedule() => s.schedule_one(),
+            _ = std::future::ready(()), if ready_now => s.schedule_batch(),
+            _ = sleep_until(wake), if !ready_now && s.ready_to_schedule() => s.schedule_one(),
         }
     }
     for i in informers {
@@ -122,7 +135,11 @@ struct State<C> {
 }
 
 impl<C: ApiClient> State<C> {
-    fn new(client: C, config: SchedulerConfig, bind_tx: mpsc::UnboundedSender<BindOutcome>) -> State<C> {
+    fn new(
+        client: C,
+        config: SchedulerConfig,
+        bind_tx: mpsc::UnboundedSender<BindOutcome>,
+    ) -> State<C> {
         State {
             recorder: EventRecorder::new(client.clone(), "scheduler"),
             client,
@@ -148,10 +165,16 @@ impl<C: ApiClient> State<C> {
     }
 
     fn next_wakeup(&self) -> Option<Instant> {
-        if self.queue.has_active() {
-            Some(Instant::now())
-        } else {
-            self.queue.next_ready_at()
+        self.queue.next_ready_at()
+    }
+
+    /// Schedules up to a small batch of ready pods, then lets the loop drain new events.
+    fn schedule_batch(&mut self) {
+        for _ in 0..SCHEDULE_BATCH {
+            if !self.queue.has_active() {
+                break;
+            }
+            self.schedule_one();
         }
     }
 
@@ -249,7 +272,12 @@ impl<C: ApiClient> State<C> {
     }
 
     fn refresh_spread(&mut self) {
-        let all = self.rc_selectors.values().chain(self.svc_selectors.values()).cloned().collect();
+        let all = self
+            .rc_selectors
+            .values()
+            .chain(self.svc_selectors.values())
+            .cloned()
+            .collect();
         self.snapshot.set_namespaced_spread_selectors(all);
     }
 
@@ -277,10 +305,17 @@ impl<C: ApiClient> State<C> {
 
     fn schedule_one(&mut self) {
         let now = Instant::now();
-        let Some(key) = self.queue.pop(now) else { return };
-        let Some(pod) = self.pending.get(&key) else { return };
+        let Some(key) = self.queue.pop(now) else {
+            return;
+        };
+        let Some(pod) = self.pending.get(&key) else {
+            return;
+        };
         let mut info = PodInfo::new(pod);
-        match self.framework.schedule(&info, &self.snapshot, &mut self.rng) {
+        match self
+            .framework
+            .schedule(&info, &self.snapshot, &mut self.rng)
+        {
             Ok(placed) => {
                 info.set_node_name(placed.node.clone());
                 self.snapshot.add_pod(&info);
@@ -337,7 +372,8 @@ impl<C: ApiClient> State<C> {
             last_transition_time: kube_core::time::format_rfc3339(unix_now()),
             ..PodCondition::default()
         });
-        self.recorder.record(&pod, WARNING, "FailedScheduling", &message);
+        self.recorder
+            .record(&pod, WARNING, "FailedScheduling", &message);
         if !changed {
             return;
         }

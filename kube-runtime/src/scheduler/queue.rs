@@ -75,8 +75,14 @@ impl SchedulingQueue {
     pub fn backoff(&mut self, key: &str, now: Instant) -> Duration {
         let attempts = self.attempts.entry(key.to_string()).or_insert(0);
         *attempts += 1;
-        let factor = 1u32.checked_shl(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
-        let delay = self.initial.checked_mul(factor).unwrap_or(self.max).min(self.max);
+        let factor = 1u32
+            .checked_shl(attempts.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        let delay = self
+            .initial
+            .checked_mul(factor)
+            .unwrap_or(self.max)
+            .min(self.max);
         if self.queued.remove(key) {
             self.active.retain(|k| k != key);
         }
@@ -171,7 +177,11 @@ mod tests {
         q.move_all_to_active();
         let mut got: Vec<String> = std::iter::from_fn(|| q.pop(t0)).collect();
         got.sort();
-        assert_eq!(got, ["a", "b"], "a cluster change makes every pod ready at once");
+        assert_eq!(
+            got,
+            ["a", "b"],
+            "a cluster change makes every pod ready at once"
+        );
     }
 
     #[test]

@@ -55,7 +55,10 @@ fn start<C: ApiClient>(client: C) -> Running {
 }
 
 /// Polls `check` until it returns `Some`, for up to 10 s.
-async fn eventually<T, F: Future<Output = Option<T>>>(what: &str, mut check: impl FnMut() -> F) -> T {
+async fn eventually<T, F: Future<Output = Option<T>>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
     for _ in 0..200 {
         if let Some(v) = check().await {
             return v;
@@ -66,7 +69,10 @@ async fn eventually<T, F: Future<Output = Option<T>>>(what: &str, mut check: imp
 }
 
 async fn node_of<C: ApiClient>(c: &C, name: &str) -> String {
-    c.get::<Pod>("default", name).await.map(|p| p.spec.node_name).unwrap_or_default()
+    c.get::<Pod>("default", name)
+        .await
+        .map(|p| p.spec.node_name)
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,21 +83,39 @@ async fn host_ports_spread_pods_and_block_the_extra_one() {
     }
     let _s = start(client.clone());
     for i in 0..3 {
-        client.create("default", &redis_pod(&format!("r{i}"), "100m")).await.unwrap();
+        client
+            .create("default", &redis_pod(&format!("r{i}"), "100m"))
+            .await
+            .unwrap();
     }
     let mut placed = Vec::new();
     for i in 0..3 {
         let name = format!("r{i}");
-        placed.push(eventually("binding", || async { Some(node_of(&client, &name).await).filter(|n| !n.is_empty()) }).await);
+        placed.push(
+            eventually("binding", || async {
+                Some(node_of(&client, &name).await).filter(|n| !n.is_empty())
+            })
+            .await,
+        );
     }
     placed.sort();
-    assert_eq!(placed, ["n1", "n2", "n3"], "hostPort 6379 allows one such pod per node");
+    assert_eq!(
+        placed,
+        ["n1", "n2", "n3"],
+        "hostPort 6379 allows one such pod per node"
+    );
 
     // A fourth pod cannot fit anywhere: condition, reason and event say why.
-    client.create("default", &redis_pod("r3", "100m")).await.unwrap();
+    client
+        .create("default", &redis_pod("r3", "100m"))
+        .await
+        .unwrap();
     let cond = eventually("unschedulable condition", || async {
         let p: Pod = client.get("default", "r3").await.ok()?;
-        p.status.condition("PodScheduled").filter(|c| c.status == "False").cloned()
+        p.status
+            .condition("PodScheduled")
+            .filter(|c| c.status == "False")
+            .cloned()
     })
     .await;
     assert_eq!(cond.reason, "Unschedulable");
@@ -100,7 +124,13 @@ async fn host_ports_spread_pods_and_block_the_extra_one() {
         "0/3 nodes are available: 3 node(s) didn't have free ports for the requested pod ports."
     );
     let events = eventually("FailedScheduling event", || async {
-        let evs = client.list::<Event>(Some("default"), &ListParams::fields("involvedObject.name=r3")).await.ok()?;
+        let evs = client
+            .list::<Event>(
+                Some("default"),
+                &ListParams::fields("involvedObject.name=r3"),
+            )
+            .await
+            .ok()?;
         Some(evs.items).filter(|e| !e.is_empty())
     })
     .await;
@@ -110,10 +140,19 @@ async fn host_ports_spread_pods_and_block_the_extra_one() {
 
     // A new node makes it schedulable at once (backoff is 30 s in this test).
     client.create("", &node("n4", "4", "8Gi")).await.unwrap();
-    let n = eventually("placement on the new node", || async { Some(node_of(&client, "r3").await).filter(|n| !n.is_empty()) }).await;
+    let n = eventually("placement on the new node", || async {
+        Some(node_of(&client, "r3").await).filter(|n| !n.is_empty())
+    })
+    .await;
     assert_eq!(n, "n4");
-    let scheduled = client.list::<Event>(Some("default"), &ListParams::fields("reason=Scheduled")).await.unwrap();
-    assert!(scheduled.items.len() >= 4, "a Scheduled event per bound pod");
+    let scheduled = client
+        .list::<Event>(Some("default"), &ListParams::fields("reason=Scheduled"))
+        .await
+        .unwrap();
+    assert!(
+        scheduled.items.len() >= 4,
+        "a Scheduled event per bound pod"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,23 +164,43 @@ async fn a_pod_leaving_frees_room_at_once_and_resources_are_respected() {
         let client = client.clone();
         async move {
             let p: Pod = client.get("default", name).await.ok()?;
-            p.status.condition("PodScheduled").filter(|c| c.status == "False").map(|c| c.message.clone())
+            p.status
+                .condition("PodScheduled")
+                .filter(|c| c.status == "False")
+                .map(|c| c.message.clone())
         }
     };
     // Checked before anything holds port 6379: the first failing filter is the reason.
-    client.create("default", &redis_pod("big", "2")).await.unwrap();
+    client
+        .create("default", &redis_pod("big", "2"))
+        .await
+        .unwrap();
     assert_eq!(
         eventually("big unschedulable", || msg("big")).await,
         "0/1 nodes are available: 1 Insufficient cpu."
     );
-    client.create("default", &redis_pod("a", "500m")).await.unwrap();
-    eventually("a bound", || async { Some(node_of(&client, "a").await).filter(|n| !n.is_empty()) }).await;
-    client.create("default", &redis_pod("b", "500m")).await.unwrap();
-    assert!(eventually("b unschedulable", || msg("b")).await.contains("free ports"));
+    client
+        .create("default", &redis_pod("a", "500m"))
+        .await
+        .unwrap();
+    eventually("a bound", || async {
+        Some(node_of(&client, "a").await).filter(|n| !n.is_empty())
+    })
+    .await;
+    client
+        .create("default", &redis_pod("b", "500m"))
+        .await
+        .unwrap();
+    assert!(eventually("b unschedulable", || msg("b"))
+        .await
+        .contains("free ports"));
 
     // Deleting the pod holding the port lets b in at once.
     client.delete::<Pod>("default", "a").await.unwrap();
-    let n = eventually("b bound", || async { Some(node_of(&client, "b").await).filter(|n| !n.is_empty()) }).await;
+    let n = eventually("b bound", || async {
+        Some(node_of(&client, "b").await).filter(|n| !n.is_empty())
+    })
+    .await;
     assert_eq!(n, "small");
     assert_eq!(node_of(&client, "big").await, "", "big never fits");
 }
@@ -150,15 +209,23 @@ async fn a_pod_leaving_frees_room_at_once_and_resources_are_respected() {
 async fn over_http_the_seed_pod_gets_a_host() {
     let s = TestServer::start().await;
     let (code, _) = s
-        .call(Method::POST, "/api/v1/nodes", Some(json!({"metadata": {"name": "127.0.0.1"}})))
+        .call(
+            Method::POST,
+            "/api/v1/nodes",
+            Some(json!({"metadata": {"name": "127.0.0.1"}})),
+        )
         .await;
     assert_eq!(code, 201);
     let client = HttpClient::new(&s.server.url()).unwrap();
     let _sched = start(client);
-    s.call(Method::POST, "/api/v1beta1/pods", Some(seed_pod())).await;
+    s.call(Method::POST, "/api/v1beta1/pods", Some(seed_pod()))
+        .await;
     let host = eventually("the seed pod bound", || async {
         let (_, p) = s.call(Method::GET, "/api/v1beta1/pods/redis", None).await;
-        p["desiredState"]["host"].as_str().filter(|h| !h.is_empty()).map(String::from)
+        p["desiredState"]["host"]
+            .as_str()
+            .filter(|h| !h.is_empty())
+            .map(String::from)
     })
     .await;
     assert_eq!(host, "127.0.0.1");
