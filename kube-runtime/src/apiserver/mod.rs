@@ -106,6 +106,24 @@ impl ApiServer {
         &self.registry
     }
 
+    /// Registers static nodes (the seed's `--machines a,b,c`), with the seed's default
+    /// capacity of 1 CPU and 3 GiB; nodes that exist already are left as they are.
+    pub async fn register_static_nodes(&self, names: &[String]) -> Result<(), ApiError> {
+        for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            let mut node = Node::default();
+            node.metadata.name = name.to_string();
+            for (k, v) in [("cpu", "1"), ("memory", "3Gi"), ("pods", "110")] {
+                node.status.capacity.insert(k.to_string(), v.into());
+            }
+            match self.registry.create("", node).await {
+                Ok(_) => tracing::info!("registered static node {name}"),
+                Err(e) if e.is_already_exists() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     /// Binds the configured address and serves in the background.
     pub async fn start(self: Arc<Self>) -> std::io::Result<RunningServer> {
         let listener = TcpListener::bind((self.config.address, self.config.port)).await?;

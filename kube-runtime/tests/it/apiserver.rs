@@ -642,3 +642,38 @@ async fn discovery_health_and_metrics() {
     );
     assert!(text.contains("# TYPE apiserver_request_duration_seconds histogram"));
 }
+
+#[tokio::test]
+async fn static_nodes_are_registered_once() {
+    let s = TestServer::start().await;
+    let server = kube_runtime::apiserver::ApiServer::new(
+        s.store.clone(),
+        kube_runtime::apiserver::ApiServerConfig::default(),
+    );
+    let names = vec![
+        "10.0.0.1".to_string(),
+        " ".to_string(),
+        "node-b".to_string(),
+    ];
+    server.register_static_nodes(&names).await.unwrap();
+    let before = s.snapshot().await;
+    server.register_static_nodes(&names).await.unwrap();
+    assert_eq!(
+        s.snapshot().await,
+        before,
+        "a restart registers nothing twice"
+    );
+    let (_, nodes) = s.call(Method::GET, "/api/v1/nodes", None).await;
+    let got: Vec<(&str, &str)> = nodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["metadata"]["name"].as_str().unwrap(),
+                n["status"]["capacity"]["memory"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [("10.0.0.1", "3Gi"), ("node-b", "3Gi")]);
+}

@@ -145,14 +145,15 @@ async fn host_ports_spread_pods_and_block_the_extra_one() {
     })
     .await;
     assert_eq!(n, "n4");
-    let scheduled = client
-        .list::<Event>(Some("default"), &ListParams::fields("reason=Scheduled"))
-        .await
-        .unwrap();
-    assert!(
-        scheduled.items.len() >= 4,
-        "a Scheduled event per bound pod"
-    );
+    // Scheduled events are recorded in the background after each bind.
+    eventually("a Scheduled event per bound pod", || async {
+        let evs = client
+            .list::<Event>(Some("default"), &ListParams::fields("reason=Scheduled"))
+            .await
+            .ok()?;
+        (evs.items.len() >= 4).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
