@@ -1,7 +1,10 @@
-//! The API server binary: REST CRUD and watch over the embedded durable store.
+//! The API server binary: REST CRUD and watch over the embedded durable store, or over etcd
+//! with `--etcd-servers` (needs the `etcd` cargo feature).
 
 use clap::Parser;
+use kube_core::Store;
 use kube_runtime::apiserver::{ApiServer, ApiServerConfig};
+use kube_runtime::cli::{normalize_args, wait_for_signal};
 use kube_runtime::store::EmbeddedStore;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -13,7 +16,7 @@ use std::sync::Arc;
 #[command(
     name = "apiserver",
     version,
-    about = "The API server: REST CRUD and watch, persisted in an embedded store"
+    about = "The API server: REST CRUD and watch, persisted in an embedded store or in etcd"
 )]
 struct Flags {
     /// Address to bind.
@@ -29,32 +32,79 @@ struct Flags {
         default_value = "apiserver-data"
     )]
     data_dir: PathBuf,
+    /// Comma-separated etcd client URLs (e.g. `http://127.0.0.1:2379`); when given, objects
+    /// are stored in etcd instead of the embedded store.
+    #[arg(
+        long = "etcd-servers",
+        alias = "etcd_servers",
+        value_delimiter = ',',
+        value_name = "URLS"
+    )]
+    etcd_servers: Vec<String>,
+    /// The etcd key prefix objects are stored under (`{prefix}/{resource}/{namespace}/{name}`).
+    #[arg(
+        long = "etcd-prefix",
+        alias = "etcd_prefix",
+        default_value = "/registry"
+    )]
+    etcd_prefix: String,
+    /// Comma-separated names of static nodes to register at start-up (the seed's `-machines`).
+    #[arg(long, value_delimiter = ',')]
+    machines: Vec<String>,
 }
 
-/// Rewrites Go-style single-dash long flags (`-port=8080`) to `--port=8080`.
-fn normalize_args(args: impl Iterator<Item = String>) -> Vec<String> {
-    args.enumerate()
-        .map(|(i, a)| {
-            if i > 0 && a.starts_with('-') && !a.starts_with("--") && a.len() > 2 {
-                format!("-{a}")
-            } else {
-                a
-            }
-        })
-        .collect()
+/// Connects to etcd (lazily: the server starts, and answers 503, while etcd is down).
+#[cfg(feature = "etcd")]
+async fn open_etcd(servers: &[String], prefix: &str) -> Result<Arc<dyn Store>, String> {
+    kube_runtime::store::EtcdStore::connect(servers, prefix)
+        .await
+        .map(|s| Arc::new(s) as Arc<dyn Store>)
+        .map_err(|e| format!("cannot set up the etcd store on {}: {e}", servers.join(",")))
+}
+
+/// Without the `etcd` feature there is no etcd store: say how to get one.
+#[cfg(not(feature = "etcd"))]
+async fn open_etcd(servers: &[String], _prefix: &str) -> Result<Arc<dyn Store>, String> {
+    Err(format!(
+        "--etcd-servers {} given, but this apiserver was built without etcd support; \
+         rebuild it with `cargo build --features kube-runtime/etcd` (needs protoc)",
+        servers.join(",")
+    ))
+}
+
+/// Opens the embedded store in `dir`.
+async fn open_embedded(dir: &std::path::Path) -> Result<Arc<dyn Store>, String> {
+    EmbeddedStore::open(dir)
+        .await
+        .map(|s| Arc::new(s) as Arc<dyn Store>)
+        .map_err(|e| format!("cannot open the store in {}: {e}", dir.display()))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt().with_target(false).init();
     let flags = Flags::parse_from(normalize_args(std::env::args()));
-    let store = match EmbeddedStore::open(&flags.data_dir).await {
+    let servers: Vec<String> = flags
+        .etcd_servers
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let (store, store_name) = if servers.is_empty() {
+        (
+            open_embedded(&flags.data_dir).await,
+            flags.data_dir.display().to_string(),
+        )
+    } else {
+        (
+            open_etcd(&servers, &flags.etcd_prefix).await,
+            format!("etcd {} under {}", servers.join(","), flags.etcd_prefix),
+        )
+    };
+    let store = match store {
         Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "apiserver: cannot open the store in {}: {e}",
-                flags.data_dir.display()
-            );
+            eprintln!("apiserver: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -63,7 +113,14 @@ async fn main() -> ExitCode {
         port: flags.port,
         ..ApiServerConfig::default()
     };
-    let server = ApiServer::new(Arc::new(store), config);
+    let server = ApiServer::new(store, config);
+    if let Err(e) = server.register_static_nodes(&flags.machines).await {
+        eprintln!(
+            "apiserver: cannot register --machines {}: {e}",
+            flags.machines.join(",")
+        );
+        return ExitCode::FAILURE;
+    }
     let running = match server.start().await {
         Ok(r) => r,
         Err(e) => {
@@ -75,27 +132,11 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(
-        "apiserver listening on {} (store: {})",
-        running.url(),
-        flags.data_dir.display()
+        "apiserver listening on {} (store: {store_name})",
+        running.url()
     );
     wait_for_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await;
     ExitCode::SUCCESS
-}
-
-/// Waits for SIGINT or SIGTERM.
-async fn wait_for_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }

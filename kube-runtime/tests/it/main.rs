@@ -2,6 +2,8 @@
 
 mod apiserver;
 mod binding;
+#[cfg(feature = "etcd")]
+mod etcd;
 mod scheduler;
 mod store_contract;
 mod support;

@@ -81,6 +81,14 @@ store_contract!(embedded, async {
         .expect("open embedded store");
     Fixture::with_guard(store, dir)
 });
+// One etcd process per case: cases compare the store's current revision with revisions they
+// wrote themselves, and one compacts the whole etcd. Keys are stored under `/contract`.
+#[cfg(feature = "etcd")]
+store_contract!(etcd, async {
+    let etcd = crate::etcd::EtcdCluster::single().await;
+    let store = etcd.raw_store("/contract").await;
+    Fixture::with_guard(store, etcd)
+});
 
 /// How long a test waits for an expected event.
 const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
