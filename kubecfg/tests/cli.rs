@@ -3,117 +3,32 @@
 //! The apiserver binary is found next to this test's own build output (`target/<profile>/apiserver`);
 //! the README's test command builds the whole workspace, so it is there.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
-
-/// A workspace binary built next to this test (`target/<profile>/<name>`).
-fn workspace_bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe path");
-    // target/<profile>/deps/cli-<hash> -> target/<profile>/<name>
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join(name))
-        .expect("target dir");
-    assert!(
-        bin.exists(),
-        "{} is missing: build the workspace first (cargo build --workspace)",
-        bin.display()
-    );
-    bin
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// An apiserver child process, killed (SIGKILL) on drop.
+/// An apiserver child process on the embedded store, killed (SIGKILL) on drop.
 struct Server {
-    child: Child,
+    _proc: KillOnDrop,
     url: String,
 }
 
 impl Server {
     fn start(data_dir: &Path, port: u16) -> Server {
-        let child = Command::new(workspace_bin("apiserver"))
-            .args(["--port", &port.to_string(), "--data-dir"])
-            .arg(data_dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn apiserver");
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let out = kubecfg(&url, &["list", "minions"]);
-            if out.status.success() {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "apiserver did not come up: {}",
-                stderr(&out)
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let flags = ["--data-dir".to_string(), data_dir.display().to_string()];
+        Server {
+            _proc: apiserver(port, &flags),
+            url: format!("http://127.0.0.1:{port}"),
         }
-        Server { child, url }
     }
 
     /// `kill -9`: no chance to flush anything.
-    fn kill9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn kill9(self) {
+        drop(self);
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn kubecfg(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubecfg"))
-        .arg("-h")
-        .arg(url)
-        .args(args)
-        .env_remove("KUBERNETES_MASTER")
-        .output()
-        .expect("run kubecfg")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(url: &str, args: &[&str]) -> String {
-    let o = kubecfg(url, args);
-    assert!(
-        o.status.success(),
-        "kubecfg {args:?} failed: {}",
-        stderr(&o)
-    );
-    stdout(&o)
-}
-
-fn uid_of(url: &str, what: &str) -> String {
-    let json: serde_json::Value =
-        serde_json::from_str(&ok(url, &["-o", "json", "get", what])).expect("json");
-    json["metadata"]["uid"].as_str().expect("uid").to_string()
 }
 
 #[test]
@@ -122,34 +37,7 @@ fn seed_walkthrough_survives_kill_9() {
     let port = free_port();
     let server = Server::start(dir.path(), port);
     let url = server.url.clone();
-    let redis = examples().join("redis.json");
-    let rc = examples().join("redisController.json");
-
-    ok(&url, &["-c", redis.to_str().unwrap(), "create", "/pods"]);
-    ok(
-        &url,
-        &[
-            "-c",
-            rc.to_str().unwrap(),
-            "create",
-            "/replicationControllers",
-        ],
-    );
-
-    let pods = ok(&url, &["list", "/pods"]);
-    assert_eq!(
-        pods,
-        "ID                  Image(s)            Host                Labels              Status\n\
-         ----------          ----------          ----------          ----------          ----------\n\
-         redis               dockerfile/redis    <unassigned>        name=redis          Pending\n"
-    );
-    let rcs = ok(&url, &["list", "/replicationControllers"]);
-    assert_eq!(
-        rcs,
-        "ID                  Image(s)            Selector            Replicas\n\
-         ----------          ----------          ----------          ----------\n\
-         redisController     dockerfile/redis    name=redis          1\n"
-    );
+    let (pods, rcs) = create_seed_documents(&url);
     let pod_uid = uid_of(&url, "pods/redis");
     let rc_uid = uid_of(&url, "replicationControllers/redisController");
 
@@ -268,16 +156,6 @@ fn update_delete_selectors_and_errors() {
     );
 }
 
-/// A background child process killed on drop.
-struct Child2(Child);
-
-impl Drop for Child2 {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Polls kubecfg until its output satisfies `pred`, for up to 15 s.
 fn wait_for(url: &str, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -312,7 +190,7 @@ fn scheduler_assigns_hosts_and_explains_what_does_not_fit() {
     );
 
     // The seed's spelling of the flag: -master host:port.
-    let _scheduler = Child2(
+    let _scheduler = KillOnDrop(
         Command::new(workspace_bin("scheduler"))
             .args(["-master", url])
             .stdout(Stdio::null())

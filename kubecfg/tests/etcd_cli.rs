@@ -3,52 +3,18 @@
 //! (which also builds the `apiserver` binary with etcd support); etcd must be installed.
 #![cfg(feature = "etcd")]
 
+mod common;
+
+use common::*;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
-}
-
-fn apiserver_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe path");
-    // target/<profile>/deps/etcd_cli-<hash> -> target/<profile>/apiserver
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join("apiserver"))
-        .expect("target dir");
-    assert!(
-        bin.exists(),
-        "{} is missing: build the workspace first (cargo build --workspace --features kube-runtime/etcd)",
-        bin.display()
-    );
-    bin
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// A child process killed (SIGKILL) and reaped on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A one-member etcd on free loopback ports with its own data directory.
 struct Etcd {
-    _proc: Proc,
+    _proc: KillOnDrop,
     url: String,
     _dir: tempfile::TempDir,
 }
@@ -79,7 +45,7 @@ impl Etcd {
             .spawn()
             .expect("run `etcd` (install Debian's etcd-server; scripts/test.sh does)");
         let etcd = Etcd {
-            _proc: Proc(child),
+            _proc: KillOnDrop(child),
             url,
             _dir: dir,
         };
@@ -161,93 +127,14 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
-/// Starts the apiserver binary with `flags` and waits until kubecfg can list through it.
-fn apiserver(port: u16, flags: &[String]) -> Proc {
-    let child = Command::new(apiserver_bin())
-        .args(["--port", &port.to_string()])
-        .args(flags)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn apiserver");
-    let mut proc = Proc(child);
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(Some(status)) = proc.0.try_wait() {
-            let mut err = String::new();
-            if let Some(mut e) = proc.0.stderr.take() {
-                let _ = e.read_to_string(&mut err);
-            }
-            panic!("apiserver exited with {status}: {err}");
-        }
-        if kubecfg(&url, &["list", "minions"]).status.success() {
-            return proc;
-        }
-        assert!(Instant::now() < deadline, "apiserver did not come up");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn kubecfg(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kubecfg"))
-        .arg("-h")
-        .arg(url)
-        .args(args)
-        .env_remove("KUBERNETES_MASTER")
-        .output()
-        .expect("run kubecfg")
-}
-
-fn ok(url: &str, args: &[&str]) -> String {
-    let o = kubecfg(url, args);
-    assert!(
-        o.status.success(),
-        "kubecfg {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn uid_of(url: &str, what: &str) -> String {
-    let json: serde_json::Value =
-        serde_json::from_str(&ok(url, &["-o", "json", "get", what])).expect("json");
-    json["metadata"]["uid"].as_str().expect("uid").to_string()
-}
-
 #[test]
 fn seed_walkthrough_on_etcd_survives_apiserver_kill_9() {
     let etcd = Etcd::start();
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let server = apiserver(port, &["--etcd-servers".into(), etcd.url.clone()]);
+    let (pods, rcs) = create_seed_documents(&url);
     let redis = examples().join("redis.json");
-    let rc = examples().join("redisController.json");
-
-    ok(&url, &["-c", redis.to_str().unwrap(), "create", "/pods"]);
-    ok(
-        &url,
-        &[
-            "-c",
-            rc.to_str().unwrap(),
-            "create",
-            "/replicationControllers",
-        ],
-    );
-    let pods = ok(&url, &["list", "/pods"]);
-    assert_eq!(
-        pods,
-        "ID                  Image(s)            Host                Labels              Status\n\
-         ----------          ----------          ----------          ----------          ----------\n\
-         redis               dockerfile/redis    <unassigned>        name=redis          Pending\n"
-    );
-    let rcs = ok(&url, &["list", "/replicationControllers"]);
-    assert_eq!(
-        rcs,
-        "ID                  Image(s)            Selector            Replicas\n\
-         ----------          ----------          ----------          ----------\n\
-         redisController     dockerfile/redis    name=redis          1\n"
-    );
     // The seed's key layout in etcd: /registry/{resource}/{namespace}/{name}.
     assert_eq!(etcd.count("/registry/pods/default/redis"), 1);
     assert_eq!(
