@@ -25,6 +25,9 @@ rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup com
 packages=()
 command -v etcd >/dev/null || packages+=(etcd-server)
 command -v protoc >/dev/null || packages+=(protobuf-compiler)
+# protoc's well-known types (google/protobuf/descriptor.proto), which etcd-client's protos import,
+# come with libprotobuf-dev: only a Recommends of protobuf-compiler, so not installed with it here.
+[ -f /usr/include/google/protobuf/descriptor.proto ] || packages+=(libprotobuf-dev)
 if ((${#packages[@]})); then
   log "installing ${packages[*]}"
   sudo=()

@@ -5,6 +5,7 @@
 //! [`runtime::ContainerRuntime`] traits. Nothing here touches sockets, files, clocks
 //! or threads: time and randomness come in as arguments.
 
+pub mod backoff;
 pub mod binding;
 pub mod defaults;
 pub mod endpoints;
@@ -19,6 +20,7 @@ pub mod node;
 pub mod object;
 pub mod pod;
 pub mod quantity;
+pub mod rand;
 pub mod replication_controller;
 pub mod runtime;
 pub mod scheduler;
@@ -29,6 +31,7 @@ pub mod strategy;
 pub mod time;
 pub mod v1beta1;
 pub mod validation;
+pub mod watch;
 
 pub use binding::Binding;
 pub use endpoints::Endpoints;
@@ -42,3 +45,5 @@ pub use replication_controller::ReplicationController;
 pub use service::Service;
 pub use status::Status;
 pub use store::{Store, StoreError};
+pub use time::Timestamp;
+pub use watch::{WatchEvent, WatchEventType};

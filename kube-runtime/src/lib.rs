@@ -7,6 +7,7 @@
 pub mod apiserver;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod events;
 pub mod informer;
 pub mod registry;

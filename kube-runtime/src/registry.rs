@@ -4,6 +4,7 @@
 //! The HTTP server and the in-process client both go through it, so they share
 //! defaulting, validation, compare-and-swap and watch semantics.
 
+use crate::clock::Clock;
 use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
@@ -17,7 +18,6 @@ use kube_core::validation::{FieldError, FieldErrorKind};
 use kube_core::{Binding, Object, Pod, Store, StoreError};
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Namespace used when a request names none.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -59,36 +59,7 @@ impl ListOptions {
     }
 }
 
-/// Type of a watch event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WatchEventType {
-    /// The object appeared (or started to match the selectors).
-    Added,
-    /// The object changed.
-    Modified,
-    /// The object was deleted (or stopped matching the selectors).
-    Deleted,
-}
-
-impl WatchEventType {
-    /// The wire name: `ADDED`, `MODIFIED` or `DELETED`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WatchEventType::Added => "ADDED",
-            WatchEventType::Modified => "MODIFIED",
-            WatchEventType::Deleted => "DELETED",
-        }
-    }
-}
-
-/// One typed watch event.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WatchEvent<T> {
-    /// What happened.
-    pub type_: WatchEventType,
-    /// The object after the change (for deletes: its last state).
-    pub object: T,
-}
+pub use kube_core::watch::{WatchEvent, WatchEventType};
 
 /// A typed, filtered watch over one resource.
 pub struct RegistryWatch<T> {
@@ -146,12 +117,23 @@ impl<T: Strategy> RegistryWatch<T> {
 #[derive(Clone)]
 pub struct Registry {
     store: Arc<dyn Store>,
+    clock: Clock,
 }
 
 impl Registry {
     /// A registry over `store`.
     pub fn new(store: Arc<dyn Store>) -> Registry {
-        Registry { store }
+        Registry::with_clock(store, Clock::real())
+    }
+
+    /// A registry over `store` whose timestamps (creation, binding) come from `clock`.
+    pub fn with_clock(store: Arc<dyn Store>, clock: Clock) -> Registry {
+        Registry { store, clock }
+    }
+
+    /// The clock the registry stamps objects with.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The underlying store.
@@ -169,7 +151,11 @@ impl Registry {
         let mut last = None;
         for _ in 0..attempts {
             let mut o = obj.clone();
-            prepare_for_create(&mut o, namespace, &new_create_context());
+            prepare_for_create(
+                &mut o,
+                namespace,
+                &new_create_context(self.clock.now().unix_secs()),
+            );
             if o.meta().name.is_empty() {
                 return Err(invalid(
                     &o,
@@ -386,7 +372,7 @@ impl Registry {
                 errors,
             });
         }
-        let now = kube_core::time::format_rfc3339(unix_now());
+        let now = self.clock.now().to_rfc3339();
         self.guaranteed_update(namespace, name, None, |pod: &mut Pod| {
             apply_binding(pod, node, &now).map_err(|bound| ApiError::Conflict {
                 resource: "pods/binding".into(),
@@ -497,13 +483,6 @@ fn parse_revision(rv: &str) -> Result<Option<Revision>, ApiError> {
     }
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn prefix_for<T: Strategy>(namespace: Option<&str>) -> String {
     match namespace {
         Some(ns) => T::RESOURCE.namespace_prefix(ns),
@@ -597,8 +576,7 @@ fn decode<T: Object>(kv: &KeyValue) -> Result<T, ApiError> {
     Ok(obj)
 }
 
-fn new_create_context() -> CreateContext {
-    let now = unix_now();
+fn new_create_context(now: i64) -> CreateContext {
     // The suffix comes from its own random draw so it says nothing about the uid.
     let random = uuid::Uuid::new_v4();
     let name_suffix = random.as_bytes()[..5]

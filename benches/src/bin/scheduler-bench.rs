@@ -11,7 +11,7 @@ use clap::Parser;
 use kube_core::error::ApiError;
 use kube_core::list::List;
 use kube_core::store::Revision;
-use kube_core::strategy::Strategy;
+use kube_core::Object;
 use kube_core::{Binding, Node, Pod, ReplicationController};
 use kube_runtime::client::{ApiClient, ClientWatch, InProcessClient, ListParams};
 use kube_runtime::registry::Registry;
@@ -56,29 +56,25 @@ struct TimedClient {
 }
 
 impl ApiClient for TimedClient {
-    async fn list<T: Strategy>(
-        &self,
-        ns: Option<&str>,
-        p: &ListParams,
-    ) -> Result<List<T>, ApiError> {
+    async fn list<T: Object>(&self, ns: Option<&str>, p: &ListParams) -> Result<List<T>, ApiError> {
         self.inner.list(ns, p).await
     }
-    async fn get<T: Strategy>(&self, ns: &str, name: &str) -> Result<T, ApiError> {
+    async fn get<T: Object>(&self, ns: &str, name: &str) -> Result<T, ApiError> {
         self.inner.get(ns, name).await
     }
-    async fn create<T: Strategy>(&self, ns: &str, obj: &T) -> Result<T, ApiError> {
+    async fn create<T: Object>(&self, ns: &str, obj: &T) -> Result<T, ApiError> {
         self.inner.create(ns, obj).await
     }
-    async fn update<T: Strategy>(&self, ns: &str, obj: &T) -> Result<T, ApiError> {
+    async fn update<T: Object>(&self, ns: &str, obj: &T) -> Result<T, ApiError> {
         self.inner.update(ns, obj).await
     }
-    async fn update_status<T: Strategy>(&self, ns: &str, obj: &T) -> Result<T, ApiError> {
+    async fn update_status<T: Object>(&self, ns: &str, obj: &T) -> Result<T, ApiError> {
         self.inner.update_status(ns, obj).await
     }
-    async fn delete<T: Strategy>(&self, ns: &str, name: &str) -> Result<T, ApiError> {
+    async fn delete<T: Object>(&self, ns: &str, name: &str) -> Result<T, ApiError> {
         self.inner.delete(ns, name).await
     }
-    async fn watch<T: Strategy>(
+    async fn watch<T: Object>(
         &self,
         ns: Option<&str>,
         p: &ListParams,

@@ -5,9 +5,9 @@
 use super::filters::{default_filters, FilterPlugin, Reason};
 use super::node_info::NodeInfo;
 use super::pod_info::PodInfo;
-use super::rng::{uniform, Rng};
 use super::scores::{default_scores, PreparedScore, ScorePlugin, MAX_NODE_SCORE};
 use super::snapshot::Snapshot;
+use crate::rand::{uniform, Rng};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};

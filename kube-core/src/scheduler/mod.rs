@@ -29,7 +29,7 @@ mod filters;
 mod framework;
 mod node_info;
 mod pod_info;
-mod rng;
+
 pub(crate) mod scores;
 mod snapshot;
 pub(crate) mod spread;
@@ -37,6 +37,7 @@ pub(crate) mod spread;
 #[cfg(test)]
 mod tests;
 
+pub use crate::rand::{uniform, Rng, SplitMix64};
 pub use filters::{
     default_filters, FilterPlugin, NodePorts, NodeReady, NodeResourcesFit, NodeSelector,
     NodeUnschedulable, PodCount, Reason, REASON_INSUFFICIENT_CPU, REASON_INSUFFICIENT_MEMORY,
@@ -52,7 +53,6 @@ pub use pod_info::{
     pod_key, HostPort, PodInfo, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST,
     DEFAULT_PROTOCOL, WILDCARD_HOST_IP,
 };
-pub use rng::{uniform, Rng, SplitMix64};
 pub use scores::{
     default_scores, BalancedAllocation, LeastAllocated, PreparedScore, ScorePlugin, SelectorSpread,
     MAX_NODE_SCORE,

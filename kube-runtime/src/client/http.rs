@@ -12,7 +12,7 @@ use hyper_util::rt::TokioExecutor;
 use kube_core::error::ApiError;
 use kube_core::list::List;
 use kube_core::store::Revision;
-use kube_core::strategy::Strategy;
+use kube_core::Object;
 use kube_core::{Binding, ResourceKind, Status};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -151,7 +151,7 @@ impl HttpClient {
 }
 
 impl ApiClient for HttpClient {
-    async fn list<T: Strategy>(
+    async fn list<T: Object>(
         &self,
         namespace: Option<&str>,
         params: &ListParams,
@@ -160,7 +160,7 @@ impl ApiClient for HttpClient {
         self.typed::<List<T>, ()>(Method::GET, &path, None).await
     }
 
-    async fn get<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
+    async fn get<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
         self.typed::<T, ()>(
             Method::GET,
             &resource_path(T::RESOURCE, Some(namespace), Some(name)),
@@ -169,7 +169,7 @@ impl ApiClient for HttpClient {
         .await
     }
 
-    async fn create<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
+    async fn create<T: Object>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
         self.typed(
             Method::POST,
             &resource_path(T::RESOURCE, Some(namespace), None),
@@ -178,17 +178,17 @@ impl ApiClient for HttpClient {
         .await
     }
 
-    async fn update<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
+    async fn update<T: Object>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
         let path = resource_path(T::RESOURCE, Some(namespace), Some(&obj.meta().name));
         self.typed(Method::PUT, &path, Some(obj)).await
     }
 
-    async fn update_status<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
+    async fn update_status<T: Object>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
         let path = resource_path(T::RESOURCE, Some(namespace), Some(&obj.meta().name)) + "/status";
         self.typed(Method::PUT, &path, Some(obj)).await
     }
 
-    async fn delete<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
+    async fn delete<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
         self.typed::<T, ()>(
             Method::DELETE,
             &resource_path(T::RESOURCE, Some(namespace), Some(name)),
@@ -197,7 +197,7 @@ impl ApiClient for HttpClient {
         .await
     }
 
-    async fn watch<T: Strategy>(
+    async fn watch<T: Object>(
         &self,
         namespace: Option<&str>,
         params: &ListParams,

@@ -1,14 +1,26 @@
 //! [`InProcessClient`]: the API without HTTP, straight into the registry.
+//!
+//! Clients are generic over [`Object`], the registry over the server-side [`Strategy`]; each call
+//! dispatches on `T::RESOURCE` to the served kind and moves the value across with a downcast (free
+//! when `T` is the served type, a JSON round trip for a user's own type of the same resource).
 
+use super::watch::InProcessSource;
 use super::{ApiClient, ClientWatch, ListParams};
-use crate::registry::{ListOptions, Registry};
+use crate::registry::{ListOptions, Registry, RegistryWatch};
 use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
 use kube_core::list::List;
 use kube_core::store::Revision;
 use kube_core::strategy::Strategy;
-use kube_core::Binding;
+use kube_core::watch::WatchEvent;
+use kube_core::{
+    Binding, Endpoints, Event, Node, Object, Pod, ReplicationController, ResourceKind, Service,
+};
+use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
 
 /// A client that calls the registry in the same process.
 #[derive(Clone)]
@@ -47,50 +59,177 @@ fn options(params: &ListParams) -> Result<ListOptions, ApiError> {
     })
 }
 
-impl ApiClient for InProcessClient {
-    async fn list<T: Strategy>(
+/// Moves a value of one object type into another of the same resource.
+fn cast<A: Object, B: Object>(a: A) -> Result<B, ApiError> {
+    let boxed: Box<dyn Any> = Box::new(a);
+    match boxed.downcast::<B>() {
+        Ok(b) => Ok(*b),
+        Err(boxed) => {
+            let a = boxed
+                .downcast::<A>()
+                .map_err(|_| ApiError::Internal("object cast lost its value".into()))?;
+            serde_json::to_value(&*a)
+                .and_then(serde_json::from_value)
+                .map_err(|e| {
+                    ApiError::Internal(format!(
+                        "{} cannot be read as the served {}: {e}",
+                        std::any::type_name::<A>(),
+                        A::RESOURCE.info().kind
+                    ))
+                })
+        }
+    }
+}
+
+/// Runs `$call` with `$u` bound to the served type of `$t::RESOURCE`.
+macro_rules! dispatch {
+    ($t:ty, $u:ident => $call:expr) => {
+        match <$t as Object>::RESOURCE {
+            ResourceKind::Pods => {
+                type $u = Pod;
+                $call
+            }
+            ResourceKind::ReplicationControllers => {
+                type $u = ReplicationController;
+                $call
+            }
+            ResourceKind::Services => {
+                type $u = Service;
+                $call
+            }
+            ResourceKind::Endpoints => {
+                type $u = Endpoints;
+                $call
+            }
+            ResourceKind::Nodes => {
+                type $u = Node;
+                $call
+            }
+            ResourceKind::Events => {
+                type $u = Event;
+                $call
+            }
+        }
+    };
+}
+
+impl InProcessClient {
+    async fn list_as<U: Strategy, T: Object>(
         &self,
         namespace: Option<&str>,
         params: &ListParams,
     ) -> Result<List<T>, ApiError> {
-        self.registry.list(namespace, &options(params)?).await
+        let list: List<U> = self.registry.list(namespace, &options(params)?).await?;
+        Ok(List {
+            api_version: list.api_version,
+            kind: list.kind,
+            metadata: list.metadata,
+            items: list.items.into_iter().map(cast).collect::<Result<_, _>>()?,
+        })
     }
 
-    async fn get<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
-        self.registry.get(namespace, name).await
+    async fn get_as<U: Strategy, T: Object>(&self, ns: &str, name: &str) -> Result<T, ApiError> {
+        cast(self.registry.get::<U>(ns, name).await?)
     }
 
-    async fn create<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
-        self.registry.create(namespace, obj.clone()).await
+    async fn create_as<U: Strategy, T: Object>(&self, ns: &str, obj: &T) -> Result<T, ApiError> {
+        let u: U = cast(obj.clone())?;
+        cast(self.registry.create(ns, u).await?)
     }
 
-    async fn update<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
-        self.registry
-            .update(namespace, &obj.meta().name, obj.clone())
-            .await
+    async fn update_as<U: Strategy, T: Object>(&self, ns: &str, obj: &T) -> Result<T, ApiError> {
+        let u: U = cast(obj.clone())?;
+        cast(self.registry.update(ns, &obj.meta().name, u).await?)
     }
 
-    async fn update_status<T: Strategy>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
-        self.registry
-            .update_status(namespace, &obj.meta().name, obj.clone())
-            .await
+    async fn update_status_as<U: Strategy, T: Object>(
+        &self,
+        ns: &str,
+        obj: &T,
+    ) -> Result<T, ApiError> {
+        let u: U = cast(obj.clone())?;
+        cast(self.registry.update_status(ns, &obj.meta().name, u).await?)
     }
 
-    async fn delete<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
-        self.registry.delete(namespace, name).await
+    async fn delete_as<U: Strategy, T: Object>(&self, ns: &str, name: &str) -> Result<T, ApiError> {
+        cast(self.registry.delete::<U>(ns, name).await?)
     }
 
-    async fn watch<T: Strategy>(
+    async fn watch_as<U: Strategy, T: Object>(
         &self,
         namespace: Option<&str>,
         params: &ListParams,
         resource_version: Revision,
     ) -> Result<ClientWatch<T>, ApiError> {
-        let w = self
+        let w: RegistryWatch<U> = self
             .registry
             .watch(namespace, options(params)?, Some(resource_version))
             .await?;
-        Ok(ClientWatch::in_process(w))
+        Ok(ClientWatch::in_process(Box::new(Casting::<U, T> {
+            watch: w,
+            _to: PhantomData,
+        })))
+    }
+}
+
+/// A registry watch of the served type `U`, read as `T`.
+struct Casting<U, T> {
+    watch: RegistryWatch<U>,
+    _to: PhantomData<fn() -> T>,
+}
+
+impl<U: Strategy, T: Object> InProcessSource<T> for Casting<U, T> {
+    fn next(
+        &mut self,
+    ) -> Pin<Box<dyn Future<Output = Option<Result<WatchEvent<T>, ApiError>>> + Send + '_>> {
+        Box::pin(async move {
+            Some(match self.watch.next().await? {
+                Ok(ev) => cast(ev.object).map(|object| WatchEvent {
+                    type_: ev.type_,
+                    object,
+                }),
+                Err(e) => Err(e),
+            })
+        })
+    }
+}
+
+impl ApiClient for InProcessClient {
+    async fn list<T: Object>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+    ) -> Result<List<T>, ApiError> {
+        dispatch!(T, U => self.list_as::<U, T>(namespace, params).await)
+    }
+
+    async fn get<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
+        dispatch!(T, U => self.get_as::<U, T>(namespace, name).await)
+    }
+
+    async fn create<T: Object>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
+        dispatch!(T, U => self.create_as::<U, T>(namespace, obj).await)
+    }
+
+    async fn update<T: Object>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
+        dispatch!(T, U => self.update_as::<U, T>(namespace, obj).await)
+    }
+
+    async fn update_status<T: Object>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
+        dispatch!(T, U => self.update_status_as::<U, T>(namespace, obj).await)
+    }
+
+    async fn delete<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
+        dispatch!(T, U => self.delete_as::<U, T>(namespace, name).await)
+    }
+
+    async fn watch<T: Object>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+        resource_version: Revision,
+    ) -> Result<ClientWatch<T>, ApiError> {
+        dispatch!(T, U => self.watch_as::<U, T>(namespace, params, resource_version).await)
     }
 
     async fn bind(&self, namespace: &str, binding: &Binding) -> Result<(), ApiError> {

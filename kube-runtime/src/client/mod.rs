@@ -15,8 +15,8 @@ pub use self::watch::ClientWatch;
 use kube_core::error::ApiError;
 use kube_core::list::List;
 use kube_core::store::Revision;
-use kube_core::strategy::Strategy;
 use kube_core::Binding;
+use kube_core::Object;
 use std::future::Future;
 
 /// Selectors of list and watch calls, as strings (`labelSelector`, `fieldSelector`).
@@ -49,43 +49,43 @@ impl ListParams {
 /// Typed access to the API, the same for every transport.
 pub trait ApiClient: Clone + Send + Sync + 'static {
     /// Lists objects in `namespace` (all namespaces when `None`).
-    fn list<T: Strategy>(
+    fn list<T: Object>(
         &self,
         namespace: Option<&str>,
         params: &ListParams,
     ) -> impl Future<Output = Result<List<T>, ApiError>> + Send;
     /// Reads one object.
-    fn get<T: Strategy>(
+    fn get<T: Object>(
         &self,
         namespace: &str,
         name: &str,
     ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Creates an object.
-    fn create<T: Strategy>(
+    fn create<T: Object>(
         &self,
         namespace: &str,
         obj: &T,
     ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Replaces an object (compare-and-swap on its `resourceVersion` when set).
-    fn update<T: Strategy>(
+    fn update<T: Object>(
         &self,
         namespace: &str,
         obj: &T,
     ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Replaces the status of an object.
-    fn update_status<T: Strategy>(
+    fn update_status<T: Object>(
         &self,
         namespace: &str,
         obj: &T,
     ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Deletes an object.
-    fn delete<T: Strategy>(
+    fn delete<T: Object>(
         &self,
         namespace: &str,
         name: &str,
     ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Watches changes after `resource_version` (0: current objects first, as ADDED).
-    fn watch<T: Strategy>(
+    fn watch<T: Object>(
         &self,
         namespace: Option<&str>,
         params: &ListParams,

@@ -1,21 +1,32 @@
 //! [`ClientWatch`]: a typed watch stream from either client.
 
-use crate::registry::{RegistryWatch, WatchEvent, WatchEventType};
 use bytes::{Buf, BytesMut};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use kube_core::error::ApiError;
-use kube_core::strategy::Strategy;
+use kube_core::watch::{WatchEvent, WatchEventType};
+use kube_core::Object;
 use kube_core::Status;
 use serde::Deserialize;
+use std::future::Future;
+use std::pin::Pin;
 
 /// A typed watch stream.
 pub struct ClientWatch<T> {
     inner: Inner<T>,
 }
 
+/// The event source of an in-process watch (a registry watch, typed for the caller).
+pub(crate) trait InProcessSource<T>: Send {
+    /// The next event, as [`ClientWatch::next`].
+    #[allow(clippy::type_complexity)]
+    fn next(
+        &mut self,
+    ) -> Pin<Box<dyn Future<Output = Option<Result<WatchEvent<T>, ApiError>>> + Send + '_>>;
+}
+
 enum Inner<T> {
-    InProcess(RegistryWatch<T>),
+    InProcess(Box<dyn InProcessSource<T>>),
     Http { body: Incoming, buf: BytesMut },
 }
 
@@ -26,9 +37,9 @@ struct RawEvent {
     object: serde_json::Value,
 }
 
-impl<T: Strategy> ClientWatch<T> {
+impl<T: Object> ClientWatch<T> {
     /// A stream over an in-process registry watch.
-    pub fn in_process(w: RegistryWatch<T>) -> ClientWatch<T> {
+    pub(crate) fn in_process(w: Box<dyn InProcessSource<T>>) -> ClientWatch<T> {
         ClientWatch {
             inner: Inner::InProcess(w),
         }
@@ -78,7 +89,7 @@ impl<T: Strategy> ClientWatch<T> {
     }
 }
 
-fn decode_line<T: Strategy>(line: &[u8]) -> Result<WatchEvent<T>, ApiError> {
+fn decode_line<T: Object>(line: &[u8]) -> Result<WatchEvent<T>, ApiError> {
     let raw: RawEvent = serde_json::from_slice(line)
         .map_err(|e| ApiError::Internal(format!("invalid watch event from the server: {e}")))?;
     let type_ = match raw.type_.as_str() {

@@ -1,4 +1,4 @@
-//! The random source the scheduler breaks ties with, passed in so decisions are reproducible.
+//! Random sources passed in by callers (scheduler tie-breaks, backoff jitter), so decisions are reproducible.
 
 /// A source of random 64-bit words; the caller owns it, so tests can seed it.
 pub trait Rng {
@@ -39,4 +39,9 @@ impl Rng for SplitMix64 {
 pub fn uniform(rng: &mut dyn Rng, n: u64) -> u64 {
     debug_assert!(n > 0);
     ((u128::from(rng.next_u64()) * u128::from(n)) >> 64) as u64
+}
+
+/// A uniform float in `[0, 1)` from the top 53 bits of one word.
+pub fn unit_f64(rng: &mut dyn Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }

@@ -5,10 +5,14 @@
 //! compacted) it relists and reports the difference against its cache, so a consumer
 //! never misses a change even across compaction or a lost connection.
 
+pub mod reflector;
+
+pub use reflector::{index, key_of, object_key, Cache, CacheEvent, IndexFn, Writer};
+
 use crate::client::{ApiClient, ListParams};
-use crate::registry::WatchEventType;
 use kube_core::store::Revision;
-use kube_core::strategy::Strategy;
+use kube_core::watch::WatchEventType;
+use kube_core::Object;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -31,18 +35,8 @@ pub enum Change<T> {
     Synced,
 }
 
-/// Cache key of an object: `namespace/name`, or `name` when cluster-scoped.
-pub fn object_key<T: Strategy>(obj: &T) -> String {
-    let m = obj.meta();
-    if m.namespace.is_empty() {
-        m.name.clone()
-    } else {
-        format!("{}/{}", m.namespace, m.name)
-    }
-}
-
 /// The changes that turn the cached `old` objects into the `fresh` list (by resourceVersion).
-pub fn diff<T: Strategy>(old: &HashMap<String, T>, fresh: &HashMap<String, T>) -> Vec<Change<T>> {
+pub fn diff<T: Object>(old: &HashMap<String, T>, fresh: &HashMap<String, T>) -> Vec<Change<T>> {
     let mut out = Vec::new();
     for (key, new) in fresh {
         match old.get(key) {
@@ -84,7 +78,7 @@ impl<C: ApiClient> Informer<C> {
     }
 
     /// Runs until the receiver is dropped. Transport errors are retried after a delay.
-    pub async fn run<T: Strategy>(self, tx: mpsc::UnboundedSender<Change<T>>) {
+    pub async fn run<T: Object>(self, tx: mpsc::UnboundedSender<Change<T>>) {
         let mut cache: HashMap<String, T> = HashMap::new();
         loop {
             if tx.is_closed() {
@@ -108,7 +102,7 @@ impl<C: ApiClient> Informer<C> {
     }
 
     /// Lists, reports the difference against the cache, and returns the list's revision.
-    async fn relist<T: Strategy>(
+    async fn relist<T: Object>(
         &self,
         cache: &mut HashMap<String, T>,
         tx: &mpsc::UnboundedSender<Change<T>>,
@@ -142,7 +136,7 @@ impl<C: ApiClient> Informer<C> {
     }
 
     /// Watches from `rv` until the stream ends or fails; returns to relist on 410.
-    async fn watch_from<T: Strategy>(
+    async fn watch_from<T: Object>(
         &self,
         mut rv: Revision,
         cache: &mut HashMap<String, T>,
