@@ -8,6 +8,7 @@ pub mod apiserver;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod controller;
 pub mod events;
 pub mod informer;
 pub mod registry;
