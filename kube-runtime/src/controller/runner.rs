@@ -360,10 +360,7 @@ async fn worker<K, Ctx, E, F, Fut, P>(
     P: Fn(Arc<K>, &E, Arc<Ctx>) -> Action,
 {
     while let Some(key) = queue.get().await {
-        let guard = Processing {
-            queue: &queue,
-            key,
-        };
+        let guard = Processing { queue: &queue, key };
         let key = &guard.key;
         let Some(obj) = cache.get(key) else {
             // Gone: nothing to reconcile (cleanup is by owner references or finalizers).

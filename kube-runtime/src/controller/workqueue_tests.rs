@@ -255,7 +255,10 @@ async fn no_key_is_processed_twice_at_once_over_random_schedules() {
             let mut rng = SplitMix64::new(seed * 100 + w as u64);
             workers.push(tokio::spawn(async move {
                 while let Some(key) = q.get().await {
-                    assert!(busy.lock().unwrap().insert(key), "seed {seed}: key {key} twice");
+                    assert!(
+                        busy.lock().unwrap().insert(key),
+                        "seed {seed}: key {key} twice"
+                    );
                     passes
                         .lock()
                         .unwrap()
