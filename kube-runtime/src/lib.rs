@@ -14,3 +14,4 @@ pub mod informer;
 pub mod registry;
 pub mod scheduler;
 pub mod store;
+pub mod testing;
