@@ -223,7 +223,8 @@ mod tests {
         const INV: &str = "FieldValueInvalid";
         let rc = |name: &str, c: Option<bool>| owner("ReplicationController", name, "u", c);
         // (references, expected (field, reason) pairs)
-        let cases: Vec<(Vec<OwnerReference>, Vec<(&str, &str)>)> = vec![
+        type Case = (Vec<OwnerReference>, Vec<(&'static str, &'static str)>);
+        let cases: Vec<Case> = vec![
             (vec![], vec![]),
             (vec![rc("a", Some(true)), rc("b", Some(false))], vec![]),
             (vec![rc("a", None), rc("b", None)], vec![]),
