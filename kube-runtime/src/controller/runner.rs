@@ -14,6 +14,8 @@
 //! owner references (garbage collection) or finalizers, not on seeing the deletion.
 //!
 //! Shutdown ([`Shutdown`]) stops the triggers and the queue, then waits for reconciles in flight.
+//! A reconcile that panics counts as a failure of its key (retried with backoff); the worker
+//! goes on.
 
 use super::shutdown::Shutdown;
 use super::workqueue::{QueueConfig, WorkQueue};
@@ -333,7 +335,7 @@ fn trigger<K: Object, C: Object>(
     })
 }
 
-/// Marks a key done when dropped, so a panicking reconcile cannot wedge the drain.
+/// Marks a key done when dropped, so a key is never left in flight (which would wedge the drain).
 struct Processing<'a> {
     queue: &'a WorkQueue<String>,
     key: String,
@@ -354,9 +356,10 @@ async fn worker<K, Ctx, E, F, Fut, P>(
     stats: ControllerStats,
 ) where
     K: Object,
-    E: Display,
+    Ctx: Send + Sync + 'static,
+    E: Display + Send + 'static,
     F: Fn(Arc<K>, Arc<Ctx>) -> Fut,
-    Fut: Future<Output = Result<Action, E>>,
+    Fut: Future<Output = Result<Action, E>> + Send + 'static,
     P: Fn(Arc<K>, &E, Arc<Ctx>) -> Action,
 {
     while let Some(key) = queue.get().await {
@@ -368,16 +371,23 @@ async fn worker<K, Ctx, E, F, Fut, P>(
             stats.inner.dropped.fetch_add(1, Ordering::Relaxed);
             continue;
         };
-        let action = match reconcile(obj.clone(), ctx.clone()).await {
-            Ok(action) => {
+        // Its own task, so that a panicking reconcile fails one key, not the worker.
+        let outcome = tokio::spawn(reconcile(obj.clone(), ctx.clone())).await;
+        let action = match outcome {
+            Ok(Ok(action)) => {
                 queue.forget(key);
                 stats.inner.reconciled.fetch_add(1, Ordering::Relaxed);
                 action
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 stats.inner.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!("reconcile of {} {key} failed: {e}", kind::<K>());
                 error_policy(obj, &e, ctx.clone())
+            }
+            Err(e) => {
+                stats.inner.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("reconcile of {} {key} panicked: {e}", kind::<K>());
+                Action::backoff()
             }
         };
         match action.kind {

@@ -336,6 +336,30 @@ async fn a_custom_error_policy_decides_the_retry() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_panicking_reconcile_fails_its_key_and_the_worker_goes_on() {
+    let (_w, cache) = synced_pods(&["bad", "good"]);
+    let probe = Probe::new(
+        Duration::ZERO,
+        Box::new(|key, _| {
+            if key == "ns/bad" {
+                panic!("reconcile bug");
+            }
+            Ok(Action::requeue(secs(1)))
+        }),
+    );
+    let mut cfg = config(1);
+    cfg.queue.per_item = Backoff::new(secs(2), secs(2));
+    cfg.queue.rate_limit = None;
+    let run = start(Controller::with_config(cache, Clock::real(), cfg), &probe);
+    tokio::time::sleep(ms(5500)).await;
+    // One worker serves both keys: bad is retried every 2 s, good every 1 s.
+    assert_eq!(probe.calls_of("ns/bad").len(), 3); // 0, 2, 4 s
+    assert_eq!(probe.calls_of("ns/good").len(), 6); // 0 .. 5 s
+    assert_eq!(run.stats.failed(), 3);
+    run.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_lagged_subscription_requeues_every_key() {
     let (w, cache) = synced_pods(&["a", "b", "c"]);
     let probe = Probe::new(Duration::ZERO, await_change());
