@@ -9,7 +9,9 @@
 //!   (one [`Backoff`] step per failure until [`WorkQueue::forget`]) and an overall token bucket
 //!   (client-go's default controller rate limiter: 5 ms → 1000 s per key, 10 qps with a burst of 100).
 //! - After [`WorkQueue::shutdown`], adds are ignored and `get` answers `None`;
-//!   [`WorkQueue::shutdown_with_drain`] also waits for the keys in flight to be done.
+//!   [`WorkQueue::shutdown_with_drain`] also waits for the keys in flight to be done. Unlike
+//!   client-go, keys still queued are not handed out after shutdown: controllers are
+//!   level-triggered, so the next start queues every cached key again and nothing is lost.
 //!
 //! There is no background task: delayed keys move to the queue inside `get`, whose wait ends at
 //! the earliest deadline, so a queue on paused tokio time is fully deterministic.
