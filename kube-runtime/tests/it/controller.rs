@@ -444,6 +444,48 @@ async fn owned_objects_enqueue_their_controller() {
     run.stop().await;
 }
 
+#[tokio::test]
+async fn owner_references_are_stored_and_validated_by_the_registry() {
+    use kube_core::error::ApiError;
+    use kube_core::pod::Container;
+    use kube_runtime::client::{ApiClient, InProcessClient};
+    use kube_runtime::registry::Registry;
+    use kube_runtime::store::MemoryStore;
+
+    let api = InProcessClient::new(Registry::new(Arc::new(MemoryStore::new())));
+    let mut owned = pod("child", 0);
+    owned.metadata.resource_version.clear();
+    owned.metadata.uid.clear();
+    owned.spec.containers.push(Container {
+        name: "c".into(),
+        image: "busybox".into(),
+        ..Container::default()
+    });
+    owned.metadata.owner_references = vec![controller_reference(&rc("rc1", &[]))];
+    let created = api.create("ns", &owned).await.unwrap();
+    let read: Pod = api.get("ns", "child").await.unwrap();
+    assert_eq!(
+        read.metadata.owner_references,
+        created.metadata.owner_references
+    );
+    assert_eq!(read.metadata.controller_ref().unwrap().name, "rc1");
+
+    // Two controllers: rejected, and nothing is stored.
+    let mut twice = owned.clone();
+    twice.metadata.name = "twice".into();
+    twice
+        .metadata
+        .owner_references
+        .push(controller_reference(&rc("rc2", &[])));
+    match api.create("ns", &twice).await {
+        Err(ApiError::Invalid { errors, .. }) => {
+            assert_eq!(errors[0].field, "metadata.ownerReferences")
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    assert!(api.get::<Pod>("ns", "twice").await.is_err());
+}
+
 #[tokio::test(start_paused = true)]
 async fn mapped_objects_enqueue_the_keys_the_mapper_returns() {
     let rcs = Writer::new();
