@@ -25,6 +25,7 @@ use kube_core::object::API_VERSION_V1;
 use kube_core::Object;
 use std::fmt::Display;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -131,9 +132,12 @@ impl ControllerStats {
     }
 }
 
-/// Starts one trigger task: it subscribes at once (so no change is missed), then feeds the queue.
-type Trigger<K> =
-    Box<dyn FnOnce(WorkQueue<String>, Cache<K>, Shutdown) -> tokio::task::JoinHandle<()> + Send>;
+/// Makes one trigger: it subscribes at once (so no change is missed) and returns the loop that
+/// feeds the queue, run as a task of the controller (aborted if the controller is dropped).
+type Trigger<K> = Box<
+    dyn FnOnce(WorkQueue<String>, Cache<K>, Shutdown) -> Pin<Box<dyn Future<Output = ()> + Send>>
+        + Send,
+>;
 
 /// A reconcile loop over the objects of one cache.
 pub struct Controller<K> {
@@ -220,11 +224,8 @@ impl<K: Object> Controller<K> {
             stats,
         } = self;
         let mut tasks = JoinSet::new();
-        for start in triggers {
-            let handle = start(queue.clone(), cache.clone(), shutdown.clone());
-            tasks.spawn(async move {
-                let _ = handle.await;
-            });
+        for make in triggers {
+            tasks.spawn(make(queue.clone(), cache.clone(), shutdown.clone()));
         }
         tokio::select! {
             _ = cache.wait_until_synced() => {}
@@ -300,7 +301,7 @@ fn trigger<K: Object, C: Object>(
 ) -> Trigger<K> {
     Box::new(move |queue, primary, shutdown| {
         let mut rx = source.subscribe();
-        tokio::spawn(async move {
+        Box::pin(async move {
             loop {
                 let ev = tokio::select! {
                     ev = rx.recv() => ev,
