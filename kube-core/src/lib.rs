@@ -37,7 +37,7 @@ pub use binding::Binding;
 pub use endpoints::Endpoints;
 pub use event::Event;
 pub use list::List;
-pub use meta::{ListMeta, ObjectMeta, ObjectReference};
+pub use meta::{ListMeta, ObjectMeta, ObjectReference, OwnerReference};
 pub use node::Node;
 pub use object::{Object, ResourceKind};
 pub use pod::Pod;

@@ -1,5 +1,6 @@
 //! Object and list metadata shared by every API object (`metadata` in core/v1).
 
+use crate::object::{Object, API_VERSION_V1};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -48,6 +49,60 @@ pub struct ObjectMeta {
     /// Non-identifying key/value pairs.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: StringMap,
+    /// Objects this object depends on; at most one of them is its managing controller.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owner_references: Vec<OwnerReference>,
+}
+
+impl ObjectMeta {
+    /// The owner reference marked `controller: true`, if any (validation allows at most one).
+    pub fn controller_ref(&self) -> Option<&OwnerReference> {
+        self.owner_references.iter().find(|r| r.is_controller())
+    }
+}
+
+/// A reference from an object to one of its owners (same namespace, or cluster-scoped).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReference {
+    /// API version of the owner.
+    #[serde(default)]
+    pub api_version: String,
+    /// Kind of the owner, e.g. `ReplicationController`.
+    #[serde(default)]
+    pub kind: String,
+    /// Name of the owner.
+    #[serde(default)]
+    pub name: String,
+    /// UID of the owner (a recreated owner of the same name is a different owner).
+    #[serde(default)]
+    pub uid: String,
+    /// Whether the owner is the managing controller of this object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<bool>,
+    /// Whether deleting the owner in the foreground waits for this object to be deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_owner_deletion: Option<bool>,
+}
+
+impl OwnerReference {
+    /// Whether this reference names the managing controller.
+    pub fn is_controller(&self) -> bool {
+        self.controller == Some(true)
+    }
+}
+
+/// The controller reference to put on an object managed by `owner` (as client-go's `NewControllerRef`).
+pub fn controller_reference<T: Object>(owner: &T) -> OwnerReference {
+    let m = owner.meta();
+    OwnerReference {
+        api_version: API_VERSION_V1.to_string(),
+        kind: T::RESOURCE.info().kind.to_string(),
+        name: m.name.clone(),
+        uid: m.uid.clone(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
 }
 
 /// Metadata of a list response.
@@ -87,4 +142,89 @@ pub struct ObjectReference {
     /// Part of the referent, e.g. `spec.containers{redis}`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub field_path: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ReplicationController;
+
+    fn owner(kind: &str, name: &str, controller: Option<bool>) -> OwnerReference {
+        OwnerReference {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            uid: format!("uid-{name}"),
+            controller,
+            block_owner_deletion: None,
+        }
+    }
+
+    #[test]
+    fn controller_ref_finds_the_controlling_owner() {
+        // (owner references, expected controller name)
+        let cases: [(Vec<OwnerReference>, Option<&str>); 4] = [
+            (vec![], None),
+            (vec![owner("ReplicationController", "a", None)], None),
+            (
+                vec![
+                    owner("ReplicationController", "a", Some(false)),
+                    owner("ReplicationController", "b", Some(true)),
+                ],
+                Some("b"),
+            ),
+            (vec![owner("Node", "n1", Some(true))], Some("n1")),
+        ];
+        for (refs, want) in cases {
+            let meta = ObjectMeta {
+                owner_references: refs.clone(),
+                ..ObjectMeta::default()
+            };
+            assert_eq!(
+                meta.controller_ref().map(|r| r.name.as_str()),
+                want,
+                "{refs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn controller_reference_names_the_owner() {
+        let mut rc = ReplicationController::default();
+        rc.metadata.name = "web".into();
+        rc.metadata.namespace = "default".into();
+        rc.metadata.uid = "1234".into();
+        let r = controller_reference(&rc);
+        assert_eq!(
+            r,
+            OwnerReference {
+                api_version: "v1".into(),
+                kind: "ReplicationController".into(),
+                name: "web".into(),
+                uid: "1234".into(),
+                controller: Some(true),
+                block_owner_deletion: Some(true),
+            }
+        );
+    }
+
+    #[test]
+    fn owner_references_serialize_compactly_and_last() {
+        let mut meta = ObjectMeta {
+            name: "p".into(),
+            ..ObjectMeta::default()
+        };
+        // Absent when empty, so stored layouts without owners are unchanged.
+        assert_eq!(serde_json::to_string(&meta).unwrap(), r#"{"name":"p"}"#);
+        meta.owner_references
+            .push(owner("ReplicationController", "rc", Some(true)));
+        meta.labels.insert("app".into(), "web".into());
+        let json = serde_json::to_string(&meta).unwrap();
+        assert_eq!(
+            json,
+            r#"{"name":"p","labels":{"app":"web"},"ownerReferences":[{"apiVersion":"v1","kind":"ReplicationController","name":"rc","uid":"uid-rc","controller":true}]}"#
+        );
+        let back: ObjectMeta = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, meta);
+    }
 }

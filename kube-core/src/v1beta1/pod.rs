@@ -498,6 +498,30 @@ mod tests {
     }
 
     #[test]
+    fn owner_references_are_dropped_on_the_v1beta1_wire() {
+        // v1beta1 had no owner references: encoding leaves them out, and a v1beta1 document
+        // that carries them anyway still decodes (the member is ignored).
+        let mut pod = full_pod("Always");
+        pod.metadata
+            .owner_references
+            .push(crate::meta::OwnerReference {
+                api_version: "v1".into(),
+                kind: "ReplicationController".into(),
+                name: "rc".into(),
+                uid: "u".into(),
+                controller: Some(true),
+                block_owner_deletion: None,
+            });
+        let mut wire = pod.to_v1beta1();
+        assert!(wire.get("ownerReferences").is_none(), "{wire}");
+        let mut without = pod.clone();
+        without.metadata.owner_references.clear();
+        assert_eq!(Pod::from_v1beta1(wire.clone()).expect("converts"), without);
+        wire["ownerReferences"] = json!([{"kind": "ReplicationController", "name": "rc"}]);
+        assert_eq!(Pod::from_v1beta1(wire).expect("converts"), without);
+    }
+
+    #[test]
     fn restart_policies_map_both_ways() {
         let cases = [
             (json!({"always": {}}), "Always"),

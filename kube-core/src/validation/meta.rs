@@ -6,7 +6,7 @@ use super::names::{
 };
 use super::{FieldError, FieldErrors, FieldPath};
 use crate::labels::{validate_label_key, validate_label_value};
-use crate::meta::{ObjectMeta, StringMap};
+use crate::meta::{ObjectMeta, OwnerReference, StringMap};
 use crate::pod::ResourceList;
 use crate::quantity::{ParsedQuantity, Quantity};
 use std::cmp::Ordering;
@@ -58,6 +58,42 @@ pub(super) fn validate_object_meta(meta: &ObjectMeta, rule: NameRule, errs: &mut
     }
     validate_labels(&meta.labels, &path.child("labels"), errs);
     validate_annotations(&meta.annotations, &path.child("annotations"), errs);
+    validate_owner_references(&meta.owner_references, &path.child("ownerReferences"), errs);
+}
+
+/// Checks owner references: apiVersion, kind, name and uid are required, and at most one
+/// reference is the controller (as apimachinery's `ValidateOwnerReferences`).
+pub(super) fn validate_owner_references(
+    refs: &[OwnerReference],
+    path: &FieldPath,
+    errs: &mut FieldErrors,
+) {
+    for (i, r) in refs.iter().enumerate() {
+        let entry = path.index(i);
+        let fields = [
+            ("apiVersion", &r.api_version),
+            ("kind", &r.kind),
+            ("name", &r.name),
+            ("uid", &r.uid),
+        ];
+        for (name, value) in fields {
+            if value.is_empty() {
+                errs.push(FieldError::required(entry.child(name), ""));
+            }
+        }
+    }
+    let controllers: Vec<&str> = refs
+        .iter()
+        .filter(|r| r.is_controller())
+        .map(|r| r.name.as_str())
+        .collect();
+    if controllers.len() > 1 {
+        errs.push(FieldError::invalid(
+            path,
+            controllers.join(", "),
+            "only one reference can have controller set to true",
+        ));
+    }
 }
 
 /// Checks that an update keeps `metadata.name`, `metadata.namespace` and `metadata.uid`.
@@ -168,6 +204,68 @@ mod tests {
 
     fn q(s: &str) -> Quantity {
         Quantity(s.to_string())
+    }
+
+    fn owner(kind: &str, name: &str, uid: &str, controller: Option<bool>) -> OwnerReference {
+        OwnerReference {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            uid: uid.into(),
+            controller,
+            block_owner_deletion: None,
+        }
+    }
+
+    #[test]
+    fn owner_references_are_complete_with_at_most_one_controller() {
+        const REQ: &str = "FieldValueRequired";
+        const INV: &str = "FieldValueInvalid";
+        let rc = |name: &str, c: Option<bool>| owner("ReplicationController", name, "u", c);
+        // (references, expected (field, reason) pairs)
+        type Case = (Vec<OwnerReference>, Vec<(&'static str, &'static str)>);
+        let cases: Vec<Case> = vec![
+            (vec![], vec![]),
+            (vec![rc("a", Some(true)), rc("b", Some(false))], vec![]),
+            (vec![rc("a", None), rc("b", None)], vec![]),
+            (
+                vec![OwnerReference::default()],
+                vec![
+                    ("metadata.ownerReferences[0].apiVersion", REQ),
+                    ("metadata.ownerReferences[0].kind", REQ),
+                    ("metadata.ownerReferences[0].name", REQ),
+                    ("metadata.ownerReferences[0].uid", REQ),
+                ],
+            ),
+            (
+                vec![rc("a", None), owner("Node", "n1", "", None)],
+                vec![("metadata.ownerReferences[1].uid", REQ)],
+            ),
+            (
+                vec![rc("a", Some(true)), rc("b", Some(true))],
+                vec![("metadata.ownerReferences", INV)],
+            ),
+        ];
+        for (refs, want) in cases {
+            let meta = ObjectMeta {
+                name: "p".into(),
+                owner_references: refs.clone(),
+                ..ObjectMeta::default()
+            };
+            let mut errs = FieldErrors::new();
+            validate_object_meta(&meta, NameRule::Dns1123Subdomain, &mut errs);
+            let mut got: Vec<(String, String)> = errs
+                .iter()
+                .map(|e| (e.field.clone(), e.kind.reason().to_string()))
+                .collect();
+            got.sort();
+            let mut want: Vec<(String, String)> = want
+                .iter()
+                .map(|(f, r)| (f.to_string(), r.to_string()))
+                .collect();
+            want.sort();
+            assert_eq!(got, want, "{refs:?}");
+        }
     }
 
     #[test]

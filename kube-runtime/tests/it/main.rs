@@ -2,6 +2,7 @@
 
 mod apiserver;
 mod binding;
+mod controller;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod scheduler;
