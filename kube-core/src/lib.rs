@@ -6,6 +6,7 @@
 //! or threads: time and randomness come in as arguments.
 
 pub mod binding;
+pub mod decode;
 pub mod defaults;
 pub mod endpoints;
 pub mod error;
