@@ -35,21 +35,14 @@ impl NameRule {
         }
     }
 
-    /// Why `prefix` cannot start a generated name, if it cannot. As Kubernetes does, a
-    /// trailing `-` of a DNS prefix is masked (its last two characters become `a`, since the
-    /// random suffix follows), and a path-segment prefix is checked with a suffix appended
-    /// (so `.` and `..` are fine, `/` and `%` are not).
+    /// Why `prefix` cannot start a generated name, if it cannot. The random suffix (lower
+    /// case alphanumerics) follows the prefix, so a prefix ending in `-` or `.` (or any
+    /// path-segment prefix, even `.`) is checked with one such character appended.
     pub(super) fn prefix_error(self, prefix: &str) -> Option<String> {
-        if self == NameRule::PathSegment {
-            return path_segment_name_error(&format!("{prefix}a"));
-        }
-        match prefix.strip_suffix('-') {
-            Some(rest) if !rest.is_empty() => {
-                let mut chars = rest.chars();
-                chars.next_back();
-                self.error(&format!("{}a", chars.as_str()))
-            }
-            _ => self.error(prefix),
+        if self == NameRule::PathSegment || prefix.ends_with(['-', '.']) {
+            self.error(&format!("{prefix}a"))
+        } else {
+            self.error(prefix)
         }
     }
 }
@@ -210,6 +203,9 @@ mod tests {
             (NameRule::Dns1123Subdomain, "Web-", false),
             (NameRule::Dns1123Subdomain, "web--", true),
             (NameRule::Dns1123Subdomain, "-web-", false),
+            (NameRule::Dns1123Subdomain, "pod-x.", true),
+            (NameRule::Dns1123Subdomain, "a..", false),
+            (NameRule::Dns1035Label, "svc.", false),
             (NameRule::Dns1123Subdomain, "-", false),
             (NameRule::Dns1123Subdomain, "we b-", false),
             (NameRule::Dns1035Label, "svc-", true),

@@ -1,7 +1,8 @@
 //! Binding: the scheduler's `POST .../pods/{name}/binding` (v1) and `POST /api/v1beta1/bindings`.
 
 use super::body::ApiBody;
-use super::codec::{decode_document, json_response, read_body, status_code};
+use super::codec::{json_response, read_body, status_code};
+use super::decode;
 use super::router::Version;
 use super::ApiServer;
 use crate::registry::DEFAULT_NAMESPACE;
@@ -9,7 +10,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use kube_core::error::ApiError;
 use kube_core::v1beta1::V1Beta1;
-use kube_core::{Binding, Status};
+use kube_core::Status;
 use std::collections::HashMap;
 
 /// Handles a binding request. `pod` is the pod named by a v1 subresource path, if any.
@@ -52,21 +53,8 @@ async fn bind(
         )));
     }
     let (body, yaml) = read_body(req, srv.config.max_body_bytes).await?;
-    let value = decode_document(&body, yaml)?;
-    if let Some(kind) = value.get("kind").and_then(|k| k.as_str()) {
-        if kind != "Binding" {
-            return Err(ApiError::BadRequest(format!(
-                "the kind {kind:?} of the body does not match the expected kind \"Binding\""
-            )));
-        }
-    }
-    let mut binding = match version {
-        Version::V1 => serde_json::from_value::<Binding>(value)
-            .map_err(|e| ApiError::BadRequest(format!("the body is not a valid Binding: {e}")))?,
-        Version::V1Beta1 => Binding::from_v1beta1(value).map_err(|e| {
-            ApiError::BadRequest(format!("the body is not a valid v1beta1 Binding: {e}"))
-        })?,
-    };
+    let mut binding =
+        decode::off_runtime(body, move |b| decode::decode_binding(b, yaml, version)).await?;
     if let Some(pod) = pod {
         if binding.metadata.name.is_empty() {
             binding.metadata.name = pod.to_string();

@@ -3,6 +3,7 @@
 mod binding;
 mod body;
 mod codec;
+pub mod decode;
 mod discovery;
 mod metrics;
 mod resource;
@@ -11,6 +12,7 @@ mod watch;
 
 pub use body::ApiBody;
 pub use codec::MAX_BODY_BYTES;
+pub use resource::Served;
 
 use crate::registry::Registry;
 use codec::{error_response, json_response, text_response};

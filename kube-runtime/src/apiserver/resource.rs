@@ -1,7 +1,8 @@
 //! Handlers for resource collections and items, generic over the kind and the API version.
 
 use super::body::ApiBody;
-use super::codec::{decode_document, json_response, read_body, status_code};
+use super::codec::{json_response, read_body, status_code};
+use super::decode;
 use super::router::{ResourceRoute, Version};
 use super::{watch, ApiServer};
 use crate::registry::{ListOptions, DEFAULT_NAMESPACE};
@@ -19,8 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// A kind the server can serve in both API versions.
-pub trait Served: Strategy + V1Beta1 {}
-impl<T: Strategy + V1Beta1> Served for T {}
+pub trait Served: Strategy + V1Beta1 + Send + 'static {}
+impl<T: Strategy + V1Beta1 + Send + 'static> Served for T {}
 
 /// One resource request, already routed.
 pub struct ResourceRequest<'a> {
@@ -244,44 +245,19 @@ async fn get<T: Served>(
     Ok(object_response(rr.route.version, StatusCode::OK, &obj))
 }
 
-/// Decodes a request body into `T`, checking `kind` and `apiVersion` against the route.
+/// Reads and decodes a request body into `T` (strictly, off the I/O threads when large),
+/// checking `kind` and `apiVersion` against the route.
 async fn decode_body<T: Served>(
     srv: &ApiServer,
     rr: &ResourceRequest<'_>,
     req: Request<Incoming>,
 ) -> Result<T, ApiError> {
     let (body, yaml) = read_body(req, srv.config.max_body_bytes).await?;
-    let value = decode_document(&body, yaml)?;
-    let info = rr.route.resource.info();
-    let (want_kind, want_version) = match rr.route.version {
-        Version::V1 => (info.kind, "v1"),
-        Version::V1Beta1 => (info.v1beta1_kind, "v1beta1"),
-    };
-    if let Some(kind) = value.get("kind") {
-        let kind = kind.as_str().unwrap_or_default();
-        let also_ok = rr.route.version == Version::V1Beta1 && kind == info.kind;
-        if kind != want_kind && !also_ok {
-            return Err(ApiError::BadRequest(format!(
-                "the kind {kind:?} of the body does not match the expected kind {want_kind:?} of {}",
-                info.plural
-            )));
-        }
-    }
-    if let Some(av) = value.get("apiVersion") {
-        let av = av.as_str().unwrap_or_default();
-        if av != want_version {
-            return Err(ApiError::BadRequest(format!(
-                "the apiVersion {av:?} of the body does not match the path's version {want_version:?}"
-            )));
-        }
-    }
-    match rr.route.version {
-        Version::V1 => serde_json::from_value::<T>(value)
-            .map_err(|e| ApiError::BadRequest(format!("the body is not a valid {want_kind}: {e}"))),
-        Version::V1Beta1 => T::from_v1beta1(value).map_err(|e| {
-            ApiError::BadRequest(format!("the body is not a valid v1beta1 {want_kind}: {e}"))
-        }),
-    }
+    let (version, resource) = (rr.route.version, rr.route.resource);
+    decode::off_runtime(body, move |b| {
+        decode::decode_object::<T>(b, yaml, version, resource)
+    })
+    .await
 }
 
 async fn create<T: Served>(
