@@ -3,6 +3,7 @@
 use super::body::ApiBody;
 use super::codec::{json_response, read_body, status_code};
 use super::decode;
+use super::params::Params;
 use super::router::Version;
 use super::ApiServer;
 use crate::registry::DEFAULT_NAMESPACE;
@@ -46,12 +47,8 @@ async fn bind(
     query: &HashMap<String, String>,
     req: Request<Incoming>,
 ) -> Result<(), ApiError> {
-    if req.method() != hyper::Method::POST {
-        return Err(ApiError::MethodNotAllowed(format!(
-            "method {} is not supported on bindings; use POST",
-            req.method()
-        )));
-    }
+    // The method was checked against the verbs table by the caller; parameters are checked here.
+    let params = Params::parse(query, version)?;
     let (body, yaml) = read_body(req, srv.config.max_body_bytes).await?;
     let mut binding =
         decode::off_runtime(body, move |b| decode::decode_binding(b, yaml, version)).await?;
@@ -66,7 +63,7 @@ async fn bind(
         }
     }
     let ns = namespace
-        .or_else(|| query.get("namespace").filter(|s| !s.is_empty()).cloned())
+        .or(params.namespace)
         .or_else(|| Some(binding.metadata.namespace.clone()).filter(|s| !s.is_empty()))
         .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
     srv.registry.bind(&ns, &binding).await.map(|_| ())
