@@ -1,9 +1,11 @@
 //! The kube-runtime integration test binary (one binary for the whole crate).
 
+mod alloc_meter;
 mod apiserver;
 mod binding;
 #[cfg(feature = "etcd")]
 mod etcd;
+mod hostile;
 mod scheduler;
 mod store_contract;
 mod support;
