@@ -15,7 +15,6 @@
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use serde_json::{Map, Number, Value};
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Characters of expansion through aliases allowed beyond the body's own length (small documents).
@@ -257,7 +256,7 @@ fn check_collection_tag(tag: Option<&Tag>, want: &str) -> Result<(), YamlError> 
 }
 
 /// Resolves a scalar by the YAML 1.2 core schema (plain scalars) or its core tag.
-fn resolve(text: &Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, YamlError> {
+fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, YamlError> {
     let invalid = |why| YamlError::InvalidScalar(text.to_string(), why);
     match tag.map(core_suffix).transpose()? {
         Some("str") => Ok(Value::String(text.to_string())),
