@@ -61,3 +61,7 @@ cargo build --workspace --bins --features "$FEATURES"
 
 log "cargo nextest run (every test, etcd included)"
 cargo nextest run --workspace --features "$FEATURES" --no-fail-fast
+
+# Every decoder that reads outside input, fuzzed for a bounded time (about 30 s per target).
+log "fuzzing (scripts/fuzz.sh)"
+scripts/fuzz.sh

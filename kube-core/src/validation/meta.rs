@@ -34,6 +34,17 @@ impl NameRule {
             NameRule::PathSegment => path_segment_name_error(name),
         }
     }
+
+    /// Why `prefix` cannot start a generated name, if it cannot. The random suffix (lower
+    /// case alphanumerics) follows the prefix, so a prefix ending in `-` or `.` (or any
+    /// path-segment prefix, even `.`) is checked with one such character appended.
+    pub(super) fn prefix_error(self, prefix: &str) -> Option<String> {
+        if self == NameRule::PathSegment || prefix.ends_with(['-', '.']) {
+            self.error(&format!("{prefix}a"))
+        } else {
+            self.error(prefix)
+        }
+    }
 }
 
 /// Checks `metadata`: name, namespace, labels and annotations.
@@ -46,6 +57,15 @@ pub(super) fn validate_object_meta(meta: &ObjectMeta, rule: NameRule, errs: &mut
         ));
     } else if let Some(msg) = rule.error(&meta.name) {
         errs.push(FieldError::invalid(path.child("name"), &meta.name, msg));
+    }
+    if !meta.generate_name.is_empty() {
+        if let Some(msg) = rule.prefix_error(&meta.generate_name) {
+            errs.push(FieldError::invalid(
+                path.child("generateName"),
+                &meta.generate_name,
+                msg,
+            ));
+        }
     }
     if !meta.namespace.is_empty() {
         if let Some(msg) = dns1123_label_error(&meta.namespace) {
@@ -266,6 +286,55 @@ mod tests {
             want.sort();
             assert_eq!(got, want, "{refs:?}");
         }
+    }
+
+    #[test]
+    fn generate_name_is_checked_as_a_name_prefix() {
+        let long = "a".repeat(300);
+        let max = "a".repeat(253);
+        let cases = [
+            (NameRule::Dns1123Subdomain, "web-", true),
+            (NameRule::Dns1123Subdomain, "web", true),
+            (NameRule::Dns1123Subdomain, "web.x-", true),
+            (NameRule::Dns1123Subdomain, max.as_str(), true),
+            (NameRule::Dns1123Subdomain, long.as_str(), false),
+            (NameRule::Dns1123Subdomain, "Web-", false),
+            (NameRule::Dns1123Subdomain, "web--", true),
+            (NameRule::Dns1123Subdomain, "-web-", false),
+            (NameRule::Dns1123Subdomain, "pod-x.", true),
+            (NameRule::Dns1123Subdomain, "a..", false),
+            (NameRule::Dns1035Label, "svc.", false),
+            (NameRule::Dns1123Subdomain, "-", false),
+            (NameRule::Dns1123Subdomain, "we b-", false),
+            (NameRule::Dns1035Label, "svc-", true),
+            (NameRule::Dns1035Label, "1svc-", false),
+            (NameRule::Dns1035Label, "a.b-", false),
+            (NameRule::PathSegment, "redisController-", true),
+            (NameRule::PathSegment, ".", true),
+            (NameRule::PathSegment, "a/b-", false),
+            (NameRule::PathSegment, "a%-", false),
+        ];
+        for (rule, prefix, ok) in cases {
+            assert_eq!(
+                rule.prefix_error(prefix).is_none(),
+                ok,
+                "{rule:?} {prefix:?}: {:?}",
+                rule.prefix_error(prefix)
+            );
+        }
+    }
+
+    #[test]
+    fn generate_name_errors_carry_the_field_path() {
+        let meta = ObjectMeta {
+            name: "web-abcde".into(),
+            generate_name: "a".repeat(300),
+            ..ObjectMeta::default()
+        };
+        let mut errs = FieldErrors::default();
+        validate_object_meta(&meta, NameRule::Dns1123Subdomain, &mut errs);
+        let fields: Vec<String> = errs.iter().map(|e| e.field.clone()).collect();
+        assert_eq!(fields, vec!["metadata.generateName".to_string()]);
     }
 
     #[test]

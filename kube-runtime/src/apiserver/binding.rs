@@ -1,7 +1,9 @@
 //! Binding: the scheduler's `POST .../pods/{name}/binding` (v1) and `POST /api/v1beta1/bindings`.
 
 use super::body::ApiBody;
-use super::codec::{decode_document, json_response, read_body, status_code};
+use super::codec::{json_response, read_body, status_code};
+use super::decode;
+use super::params::Params;
 use super::router::Version;
 use super::ApiServer;
 use crate::registry::DEFAULT_NAMESPACE;
@@ -9,7 +11,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use kube_core::error::ApiError;
 use kube_core::v1beta1::V1Beta1;
-use kube_core::{Binding, Status};
+use kube_core::Status;
 use std::collections::HashMap;
 
 /// Handles a binding request. `pod` is the pod named by a v1 subresource path, if any.
@@ -45,28 +47,11 @@ async fn bind(
     query: &HashMap<String, String>,
     req: Request<Incoming>,
 ) -> Result<(), ApiError> {
-    if req.method() != hyper::Method::POST {
-        return Err(ApiError::MethodNotAllowed(format!(
-            "method {} is not supported on bindings; use POST",
-            req.method()
-        )));
-    }
+    // The method was checked against the verbs table by the caller; parameters are checked here.
+    let params = Params::parse(query, version)?;
     let (body, yaml) = read_body(req, srv.config.max_body_bytes).await?;
-    let value = decode_document(&body, yaml)?;
-    if let Some(kind) = value.get("kind").and_then(|k| k.as_str()) {
-        if kind != "Binding" {
-            return Err(ApiError::BadRequest(format!(
-                "the kind {kind:?} of the body does not match the expected kind \"Binding\""
-            )));
-        }
-    }
-    let mut binding = match version {
-        Version::V1 => serde_json::from_value::<Binding>(value)
-            .map_err(|e| ApiError::BadRequest(format!("the body is not a valid Binding: {e}")))?,
-        Version::V1Beta1 => Binding::from_v1beta1(value).map_err(|e| {
-            ApiError::BadRequest(format!("the body is not a valid v1beta1 Binding: {e}"))
-        })?,
-    };
+    let mut binding =
+        decode::off_runtime(body, move |b| decode::decode_binding(b, yaml, version)).await?;
     if let Some(pod) = pod {
         if binding.metadata.name.is_empty() {
             binding.metadata.name = pod.to_string();
@@ -78,7 +63,7 @@ async fn bind(
         }
     }
     let ns = namespace
-        .or_else(|| query.get("namespace").filter(|s| !s.is_empty()).cloned())
+        .or(params.namespace)
         .or_else(|| Some(binding.metadata.namespace.clone()).filter(|s| !s.is_empty()))
         .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
     srv.registry.bind(&ns, &binding).await.map(|_| ())

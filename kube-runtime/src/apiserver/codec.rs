@@ -1,4 +1,4 @@
-//! Request body decoding (JSON or YAML, size-limited) and response encoding.
+//! Request body reading (size and media type limits) and response encoding; decoding is in `decode`.
 
 use super::body::ApiBody;
 use bytes::Bytes;
@@ -53,28 +53,6 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(Bytes, b
         })?
         .to_bytes();
     Ok((body, yaml_declared))
-}
-
-/// Decodes a JSON or YAML document into a JSON value; YAML when declared or when the body is not `{`-led.
-pub fn decode_document(body: &[u8], yaml_declared: bool) -> Result<serde_json::Value, ApiError> {
-    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-    if first.is_none() {
-        return Err(ApiError::BadRequest("the request body is empty".into()));
-    }
-    if !yaml_declared && first == Some(b'{') {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}")))
-    } else {
-        let v: serde_json::Value = serde_yaml_ng::from_slice(body).map_err(|e| {
-            ApiError::BadRequest(format!("the request body is not valid JSON or YAML: {e}"))
-        })?;
-        if !v.is_object() {
-            return Err(ApiError::BadRequest(
-                "the request body must be a JSON or YAML object".into(),
-            ));
-        }
-        Ok(v)
-    }
 }
 
 /// A JSON response with the given status.

@@ -3,14 +3,18 @@
 mod binding;
 mod body;
 mod codec;
+pub mod decode;
 mod discovery;
 mod metrics;
+pub mod params;
 mod resource;
 pub mod router;
+pub mod verbs;
 mod watch;
 
 pub use body::ApiBody;
 pub use codec::MAX_BODY_BYTES;
+pub use resource::Served;
 
 use crate::registry::Registry;
 use codec::{error_response, json_response, text_response};
@@ -30,6 +34,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use verbs::Endpoint;
 
 /// Settings of the API server.
 #[derive(Clone, Debug)]
@@ -181,7 +186,24 @@ pub async fn handle(
     let start = Instant::now();
     let path = req.uri().path().to_string();
     let query = router::parse_query(req.uri().query());
-    let (verb, resource, resp) = match router::route(&path) {
+    let route = router::route(&path);
+    let endpoint = match &route {
+        Route::Resource(_) | Route::NotFound => None,
+        Route::Bindings { .. } => Some(Endpoint::Bindings),
+        _ => Some(Endpoint::NonResource),
+    };
+    if let Some(endpoint) = endpoint.filter(|e| !verbs::is_allowed(*e, req.method())) {
+        let e = ApiError::MethodNotAllowed(format!(
+            "method {} is not supported on {path}; allowed: {}",
+            req.method(),
+            verbs::allowed_methods(endpoint).join(", ")
+        ));
+        let resp = verbs::with_allow(error_response(&e), endpoint);
+        srv.metrics
+            .observe("unsupported", "unknown", 405, start.elapsed());
+        return Ok(resp);
+    }
+    let (verb, resource, resp) = match route {
         Route::Resource(r) => {
             let rr = resource::ResourceRequest {
                 route: &r,

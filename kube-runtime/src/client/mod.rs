@@ -10,7 +10,7 @@ mod watch;
 
 pub use self::http::{encode_component, resource_path, ClientError, HttpClient};
 pub use self::in_process::InProcessClient;
-pub use self::watch::ClientWatch;
+pub use self::watch::{decode_watch_line, ClientWatch, MAX_WATCH_LINE_BYTES};
 
 use kube_core::error::ApiError;
 use kube_core::list::List;

@@ -11,6 +11,10 @@ use serde::Deserialize;
 use std::future::Future;
 use std::pin::Pin;
 
+/// Longest watch event line accepted from a server (a line is one object; objects are far
+/// smaller than this), so a server that never ends a line cannot grow the client without bound.
+pub const MAX_WATCH_LINE_BYTES: usize = 16 * 1024 * 1024;
+
 /// A typed watch stream.
 pub struct ClientWatch<T> {
     inner: Inner<T>,
@@ -65,7 +69,13 @@ impl<T: Object> ClientWatch<T> {
                     if line.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
-                    return Some(decode_line(&line));
+                    return Some(decode_watch_line(&line));
+                }
+                if buf.len() > MAX_WATCH_LINE_BYTES {
+                    buf.clear();
+                    return Some(Err(ApiError::Internal(format!(
+                        "watch event from the server is longer than {MAX_WATCH_LINE_BYTES} bytes"
+                    ))));
                 }
                 match body.frame().await? {
                     Ok(frame) => {
@@ -89,7 +99,9 @@ impl<T: Object> ClientWatch<T> {
     }
 }
 
-fn decode_line<T: Object>(line: &[u8]) -> Result<WatchEvent<T>, ApiError> {
+/// Decodes one watch event line (`{"type":…,"object":…}`) from a server; `ERROR` events
+/// become the error they carry. The object is decoded strictly (see `kube_core::decode`).
+pub fn decode_watch_line<T: Object>(line: &[u8]) -> Result<WatchEvent<T>, ApiError> {
     let raw: RawEvent = serde_json::from_slice(line)
         .map_err(|e| ApiError::Internal(format!("invalid watch event from the server: {e}")))?;
     let type_ = match raw.type_.as_str() {
@@ -108,7 +120,7 @@ fn decode_line<T: Object>(line: &[u8]) -> Result<WatchEvent<T>, ApiError> {
             )))
         }
     };
-    let object = serde_json::from_value(raw.object)
+    let object = kube_core::decode::from_value(&raw.object)
         .map_err(|e| ApiError::Internal(format!("invalid object in watch event: {e}")))?;
     Ok(WatchEvent { type_, object })
 }

@@ -1,0 +1,288 @@
+//! Query parameters of resource requests, parsed and validated once per request: a bad value
+//! of any parameter the server knows answers 400 with a Status naming the parameter, whether
+//! the request uses it or not (`limit`, `gracePeriodSeconds` and others are accepted and
+//! ignored today, but only when well-formed). Unknown parameters are ignored, as in Kubernetes.
+
+use super::decode::bad_field;
+use super::router::Version;
+use crate::registry::ListOptions;
+use kube_core::error::ApiError;
+use kube_core::fields::FieldSelector;
+use kube_core::labels::Selector;
+use kube_core::store::Revision;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Boolean parameters (`true`/`false`/`1`/`0`, any case; empty means true, as in Kubernetes).
+const BOOLEANS: [&str; 5] = [
+    "watch",
+    "pretty",
+    "allowWatchBookmarks",
+    "orphanDependents",
+    "sendInitialEvents",
+];
+
+/// Non-negative integer parameters the server accepts.
+const COUNTS: [&str; 3] = ["timeoutSeconds", "limit", "gracePeriodSeconds"];
+
+/// Parameters with a fixed set of values.
+const ENUMS: [(&str, &[&str]); 3] = [
+    ("dryRun", &["All"]),
+    ("propagationPolicy", &["Orphan", "Background", "Foreground"]),
+    ("resourceVersionMatch", &["NotOlderThan", "Exact"]),
+];
+
+/// The validated parameters of one resource request.
+#[derive(Debug, Default)]
+pub struct Params {
+    /// `watch` (turns a list into a watch).
+    pub watch: bool,
+    /// `resourceVersion`: a store revision, or `None` when absent or empty.
+    pub resource_version: Option<Revision>,
+    /// `timeoutSeconds` (watch).
+    pub timeout: Option<Duration>,
+    /// `limit` (accepted; lists are not paged yet).
+    pub limit: Option<u64>,
+    /// `gracePeriodSeconds` (accepted; deletion is immediate).
+    pub grace_period_seconds: Option<u64>,
+    /// Label and field selectors (`labelSelector`/`fieldSelector`; v1beta1 `labels`/`fields`).
+    pub list: ListOptions,
+    /// v1beta1 `namespace`, when non-empty.
+    pub namespace: Option<String>,
+}
+
+impl Params {
+    /// Parses and validates every known parameter of `query` for a request in `version`.
+    pub fn parse(query: &HashMap<String, String>, version: Version) -> Result<Params, ApiError> {
+        for name in BOOLEANS {
+            if let Some(v) = query.get(name) {
+                parse_bool(name, v)?;
+            }
+        }
+        for (name, allowed) in ENUMS {
+            if let Some(v) = query.get(name) {
+                if !allowed.contains(&v.as_str()) {
+                    return Err(bad_field(
+                        name,
+                        format!("invalid value {v:?}: must be one of {}", allowed.join(", ")),
+                    ));
+                }
+            }
+        }
+        let count = |name: &str| query.get(name).map(|v| parse_count(name, v)).transpose();
+        let watch = match query.get("watch") {
+            Some(v) => parse_bool("watch", v)?,
+            None => false,
+        };
+        let timeout = count(COUNTS[0])?.map(Duration::from_secs);
+        let limit = count(COUNTS[1])?;
+        let grace_period_seconds = count(COUNTS[2])?;
+        let resource_version = match query.get("resourceVersion") {
+            Some(v) => parse_resource_version(v)?,
+            None => None,
+        };
+        let namespace = match (version, query.get("namespace")) {
+            (Version::V1Beta1, Some(ns)) if !ns.is_empty() => Some(ns.clone()),
+            _ => None,
+        };
+        Ok(Params {
+            watch,
+            resource_version,
+            timeout,
+            limit,
+            grace_period_seconds,
+            list: list_options(query, version)?,
+            namespace,
+        })
+    }
+}
+
+/// A boolean parameter: `true`, `false`, `1`, `0` in any case, or empty (true).
+pub fn parse_bool(name: &str, v: &str) -> Result<bool, ApiError> {
+    match v.to_ascii_lowercase().as_str() {
+        "" | "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(bad_field(
+            name,
+            format!("invalid value {v:?}: must be true or false"),
+        )),
+    }
+}
+
+/// A non-negative decimal integer parameter.
+pub fn parse_count(name: &str, v: &str) -> Result<u64, ApiError> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad_field(
+            name,
+            format!("invalid value {v:?}: must be a non-negative integer"),
+        ));
+    }
+    v.parse::<u64>()
+        .map_err(|_| bad_field(name, format!("invalid value {v:?}: out of range")))
+}
+
+/// `resourceVersion`: empty means unset; otherwise a decimal store revision.
+pub fn parse_resource_version(v: &str) -> Result<Option<Revision>, ApiError> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let bad = || {
+        bad_field(
+            "resourceVersion",
+            format!("invalid value {v:?}: must be a decimal revision"),
+        )
+    };
+    if !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    v.parse::<Revision>().map(Some).map_err(|_| bad())
+}
+
+fn list_options(
+    query: &HashMap<String, String>,
+    version: Version,
+) -> Result<ListOptions, ApiError> {
+    let (labels_key, fields_key) = match version {
+        Version::V1 => ("labelSelector", "fieldSelector"),
+        Version::V1Beta1 => ("labels", "fields"),
+    };
+    let label_selector = match query.get(labels_key) {
+        Some(s) => Selector::parse(s)
+            .map_err(|e| bad_field(labels_key, format!("invalid value {s:?}: {e}")))?,
+        None => Selector::everything(),
+    };
+    let field_selector = match query.get(fields_key) {
+        Some(s) => {
+            let s = match version {
+                Version::V1 => s.clone(),
+                Version::V1Beta1 => v1beta1_field_names(s),
+            };
+            FieldSelector::parse(&s)
+                .map_err(|e| bad_field(fields_key, format!("invalid value {s:?}: {e}")))?
+        }
+        None => FieldSelector::default(),
+    };
+    Ok(ListOptions {
+        label_selector,
+        field_selector,
+    })
+}
+
+/// Maps the seed's field names (`ID`, `DesiredState.Host`) to v1 field paths.
+fn v1beta1_field_names(s: &str) -> String {
+    s.replace("DesiredState.Host", "spec.nodeName")
+        .split(',')
+        .map(|term| match term.strip_prefix("ID") {
+            Some(rest) if rest.starts_with(['=', '!']) => format!("metadata.name{rest}"),
+            _ => term.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The parameter a refusal names.
+    fn named(e: &ApiError) -> String {
+        let st = e.to_status();
+        assert_eq!((st.code, st.reason.as_str()), (400, "BadRequest"));
+        st.details
+            .and_then(|d| d.causes.first().map(|c| c.field.clone()))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn bad_values_are_refused_naming_the_parameter() {
+        let cases = [
+            ("resourceVersion", "abc"),
+            ("resourceVersion", "-1"),
+            ("resourceVersion", "1.5"),
+            ("resourceVersion", "+1"),
+            ("resourceVersion", " 1"),
+            ("resourceVersion", "99999999999999999999999"),
+            ("resourceVersion", "1\0"),
+            ("timeoutSeconds", "-5"),
+            ("timeoutSeconds", "1s"),
+            ("timeoutSeconds", ""),
+            ("limit", "ten"),
+            ("limit", "18446744073709551616"),
+            ("gracePeriodSeconds", "-1"),
+            ("watch", "yes"),
+            ("watch", "2"),
+            ("pretty", "maybe"),
+            ("allowWatchBookmarks", "on"),
+            ("dryRun", "Some"),
+            ("propagationPolicy", "Now"),
+            ("resourceVersionMatch", "Newest"),
+            ("labelSelector", "a in ("),
+            ("fieldSelector", "=="),
+        ];
+        for (name, value) in cases {
+            let err = Params::parse(&query(&[(name, value)]), Version::V1)
+                .expect_err(&format!("{name}={value:?}"));
+            assert_eq!(named(&err), name, "{name}={value:?}");
+        }
+        let err = Params::parse(&query(&[("labels", "a in (")]), Version::V1Beta1)
+            .expect_err("v1beta1 labels");
+        assert_eq!(named(&err), "labels");
+    }
+
+    #[test]
+    fn good_values_parse() {
+        let p = Params::parse(
+            &query(&[
+                ("watch", "1"),
+                ("resourceVersion", "42"),
+                ("timeoutSeconds", "30"),
+                ("limit", "500"),
+                ("gracePeriodSeconds", "0"),
+                ("pretty", "TRUE"),
+                ("dryRun", "All"),
+                ("labelSelector", "app=web"),
+                ("unknown", "anything"),
+            ]),
+            Version::V1,
+        )
+        .expect("valid");
+        assert!(p.watch);
+        assert_eq!(p.resource_version, Some(42));
+        assert_eq!(p.timeout, Some(Duration::from_secs(30)));
+        assert_eq!((p.limit, p.grace_period_seconds), (Some(500), Some(0)));
+        assert!(!p.list.label_selector.is_empty());
+        let p = Params::parse(
+            &query(&[("resourceVersion", ""), ("watch", "false")]),
+            Version::V1,
+        )
+        .expect("valid");
+        assert_eq!((p.watch, p.resource_version), (false, None));
+        let p = Params::parse(&query(&[("namespace", "ns1")]), Version::V1Beta1).expect("valid");
+        assert_eq!(p.namespace.as_deref(), Some("ns1"));
+    }
+
+    #[test]
+    fn seed_field_names_map_to_v1() {
+        let cases = [
+            ("DesiredState.Host=", "spec.nodeName="),
+            ("DesiredState.Host!=", "spec.nodeName!="),
+            ("ID=redis", "metadata.name=redis"),
+            (
+                "ID=a,DesiredState.Host=n1",
+                "metadata.name=a,spec.nodeName=n1",
+            ),
+            ("IDX=1", "IDX=1"),
+            ("metadata.name=x", "metadata.name=x"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(v1beta1_field_names(input), want, "{input}");
+        }
+    }
+}

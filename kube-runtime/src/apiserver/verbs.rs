@@ -1,0 +1,177 @@
+//! The one table of what every endpoint serves. The method check of every route (405 with an
+//! `Allow` header otherwise) and discovery's verb lists are both derived from [`OPERATIONS`],
+//! so they cannot drift: a verb is listed exactly when a method serves it.
+
+use hyper::header::{HeaderValue, ALLOW};
+use hyper::{Method, Response};
+use kube_core::ResourceKind;
+
+/// What a path addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A collection objects can be created in (`/api/v1/namespaces/{ns}/pods`, `/api/v1/nodes`, v1beta1 collections).
+    Collection,
+    /// A namespaced kind across all namespaces (`/api/v1/pods`): read only.
+    AllNamespaces,
+    /// A legacy `/watch/` collection path.
+    WatchCollection,
+    /// One object.
+    Item,
+    /// An object's `/status` subresource.
+    Status,
+    /// A pod's `/binding` subresource.
+    Binding,
+    /// The collection-level bindings (`/api/v1beta1/bindings`, `/api/v1/namespaces/{ns}/bindings`).
+    Bindings,
+    /// Discovery, health and metrics documents.
+    NonResource,
+}
+
+/// One served operation: an HTTP method on an endpoint, and the Kubernetes verb it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operation {
+    /// Where.
+    pub endpoint: Endpoint,
+    /// The HTTP method.
+    pub method: &'static str,
+    /// The verb discovery lists for it.
+    pub verb: &'static str,
+}
+
+const fn op(endpoint: Endpoint, method: &'static str, verb: &'static str) -> Operation {
+    Operation {
+        endpoint,
+        method,
+        verb,
+    }
+}
+
+/// Everything the server serves. PATCH is not served yet, so `patch` appears nowhere.
+pub const OPERATIONS: &[Operation] = &[
+    op(Endpoint::Collection, "GET", "list"),
+    op(Endpoint::Collection, "GET", "watch"),
+    op(Endpoint::Collection, "POST", "create"),
+    op(Endpoint::AllNamespaces, "GET", "list"),
+    op(Endpoint::AllNamespaces, "GET", "watch"),
+    op(Endpoint::WatchCollection, "GET", "watch"),
+    op(Endpoint::Item, "GET", "get"),
+    op(Endpoint::Item, "PUT", "update"),
+    op(Endpoint::Item, "DELETE", "delete"),
+    op(Endpoint::Status, "GET", "get"),
+    op(Endpoint::Status, "PUT", "update"),
+    op(Endpoint::Binding, "POST", "create"),
+    op(Endpoint::Bindings, "POST", "create"),
+    op(Endpoint::NonResource, "GET", "get"),
+];
+
+/// The endpoints a resource's own discovery entry covers (not its subresources).
+pub const RESOURCE_ENDPOINTS: &[Endpoint] = &[
+    Endpoint::Collection,
+    Endpoint::AllNamespaces,
+    Endpoint::WatchCollection,
+    Endpoint::Item,
+];
+
+/// The endpoint of a v1 subresource of `kind`, if the kind has it.
+pub fn subresource(kind: ResourceKind, name: &str) -> Option<Endpoint> {
+    match name {
+        "status" if !matches!(kind, ResourceKind::Endpoints | ResourceKind::Events) => {
+            Some(Endpoint::Status)
+        }
+        "binding" if kind == ResourceKind::Pods => Some(Endpoint::Binding),
+        _ => None,
+    }
+}
+
+/// The subresources `kind` has in v1, with their endpoints (for discovery).
+pub fn subresources(kind: ResourceKind) -> Vec<(&'static str, Endpoint)> {
+    ["status", "binding"]
+        .into_iter()
+        .filter_map(|name| subresource(kind, name).map(|e| (name, e)))
+        .collect()
+}
+
+/// The methods served on `endpoint`, in table order, without repeats.
+pub fn allowed_methods(endpoint: Endpoint) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for o in OPERATIONS.iter().filter(|o| o.endpoint == endpoint) {
+        if !out.contains(&o.method) {
+            out.push(o.method);
+        }
+    }
+    out
+}
+
+/// Whether `method` is served on `endpoint`.
+pub fn is_allowed(endpoint: Endpoint, method: &Method) -> bool {
+    OPERATIONS
+        .iter()
+        .any(|o| o.endpoint == endpoint && o.method == method.as_str())
+}
+
+/// The verbs served on any of `endpoints`, sorted, without repeats (discovery's `verbs`).
+pub fn verbs(endpoints: &[Endpoint]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = OPERATIONS
+        .iter()
+        .filter(|o| endpoints.contains(&o.endpoint))
+        .map(|o| o.verb)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Sets the `Allow` header of a 405 response to the methods `endpoint` serves.
+pub fn with_allow<B>(mut resp: Response<B>, endpoint: Endpoint) -> Response<B> {
+    if let Ok(v) = HeaderValue::from_str(&allowed_methods(endpoint).join(", ")) {
+        resp.headers_mut().insert(ALLOW, v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_and_verbs_come_from_one_table() {
+        use Endpoint::*;
+        let cases: [(Endpoint, &[&str], &[&str]); 8] = [
+            (Collection, &["GET", "POST"], &["create", "list", "watch"]),
+            (AllNamespaces, &["GET"], &["list", "watch"]),
+            (WatchCollection, &["GET"], &["watch"]),
+            (
+                Item,
+                &["GET", "PUT", "DELETE"],
+                &["delete", "get", "update"],
+            ),
+            (Status, &["GET", "PUT"], &["get", "update"]),
+            (Binding, &["POST"], &["create"]),
+            (Bindings, &["POST"], &["create"]),
+            (NonResource, &["GET"], &["get"]),
+        ];
+        for (endpoint, methods, want_verbs) in cases {
+            assert_eq!(allowed_methods(endpoint), methods, "{endpoint:?}");
+            assert_eq!(verbs(&[endpoint]), want_verbs, "{endpoint:?}");
+            assert!(!is_allowed(endpoint, &Method::PATCH), "{endpoint:?}");
+            assert!(!is_allowed(endpoint, &Method::OPTIONS), "{endpoint:?}");
+        }
+        assert_eq!(
+            verbs(RESOURCE_ENDPOINTS),
+            ["create", "delete", "get", "list", "update", "watch"]
+        );
+    }
+
+    #[test]
+    fn subresources_per_kind() {
+        assert_eq!(
+            subresources(ResourceKind::Pods),
+            [("status", Endpoint::Status), ("binding", Endpoint::Binding)]
+        );
+        assert_eq!(subresources(ResourceKind::Events), []);
+        assert_eq!(
+            subresources(ResourceKind::Nodes),
+            [("status", Endpoint::Status)]
+        );
+    }
+}
