@@ -59,9 +59,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 log "cargo build (all binaries, with etcd)"
 cargo build --workspace --bins --features "$FEATURES"
 
-log "cargo nextest run (every test, etcd included)"
-cargo nextest run --workspace --features "$FEATURES" --no-fail-fast
-
 # Every decoder that reads outside input, fuzzed for a bounded time (about 30 s per target).
+# Before the tests, so the test runner's summary stays the last thing this script prints.
 log "fuzzing (scripts/fuzz.sh)"
 scripts/fuzz.sh
+
+log "cargo nextest run (every test, etcd included)"
+cargo nextest run --workspace --features "$FEATURES" --no-fail-fast
