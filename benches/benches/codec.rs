@@ -1,5 +1,5 @@
 //! The CPU steps of one pod create and one list item, measured separately: JSON decoding
-//! (as the API server does it, through `serde_json::Value`, and directly), defaulting,
+//! (through `serde_json::Value` with serde's decoder and with the server's strict one, and directly), defaulting,
 //! validation and encoding. A create pays decode + prepare + validate + encode (store) +
 //! encode (response); a list pays one stored-pod decode and one encode per item.
 
@@ -51,6 +51,13 @@ fn codec(c: &mut Criterion) {
         b.iter(|| {
             let v: serde_json::Value = serde_json::from_slice(black_box(&body)).unwrap();
             serde_json::from_value::<Pod>(v).unwrap()
+        })
+    });
+    // What the server does since issue 12: parse to a value, then the strict path-tracking decoder.
+    g.bench_function("decode_request/strict_via_value", |b| {
+        b.iter(|| {
+            let v: serde_json::Value = serde_json::from_slice(black_box(&body)).unwrap();
+            kube_core::decode::from_value::<Pod>(&v).unwrap()
         })
     });
     g.bench_function("decode_request/direct", |b| {

@@ -29,7 +29,7 @@ pub struct DecodeError {
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeError> {
     T::deserialize(ValueDe {
         value,
-        path: String::new(),
+        path: &Path::Root,
     })
     .map_err(|e| DecodeError {
         field: e.path.unwrap_or_default(),
@@ -37,12 +37,26 @@ pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeError> 
     })
 }
 
-/// Joins a field name onto a path (`a` + `b` → `a.b`).
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
+/// Where the decoder is, as a chain of borrowed segments on the stack: nothing is allocated
+/// while decoding succeeds; the text form is built only for an error.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    /// The document itself.
+    Root,
+    /// A member of an object.
+    Key(&'p Path<'p>, &'p str),
+    /// An element of an array.
+    Index(&'p Path<'p>, usize),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Key(Path::Root, key) => f.write_str(key),
+            Path::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
     }
 }
 
@@ -55,7 +69,7 @@ struct DeError {
 
 impl DeError {
     /// Records `path` as the error's location unless a deeper one is already known.
-    fn at(mut self, path: &str) -> DeError {
+    fn at(mut self, path: &Path<'_>) -> DeError {
         if self.path.is_none() {
             self.path = Some(path.to_string());
         }
@@ -119,12 +133,12 @@ impl de::Error for DeError {
 }
 
 /// Deserializer over a borrowed `Value` at a known path.
-struct ValueDe<'a> {
+struct ValueDe<'a, 'p> {
     value: &'a Value,
-    path: String,
+    path: &'p Path<'p>,
 }
 
-impl<'de> Deserializer<'de> for ValueDe<'de> {
+impl<'de> Deserializer<'de> for ValueDe<'de, '_> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -193,12 +207,12 @@ impl<'de> Deserializer<'de> for ValueDe<'de> {
 }
 
 /// Array access that extends the path with `[i]`.
-struct SeqDe<'a> {
+struct SeqDe<'a, 'p> {
     iter: std::iter::Enumerate<std::slice::Iter<'a, Value>>,
-    path: String,
+    path: &'p Path<'p>,
 }
 
-impl<'de> SeqAccess<'de> for SeqDe<'de> {
+impl<'de> SeqAccess<'de> for SeqDe<'de, '_> {
     type Error = DeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -208,13 +222,10 @@ impl<'de> SeqAccess<'de> for SeqDe<'de> {
         match self.iter.next() {
             None => Ok(None),
             Some((i, value)) => {
-                let path = format!("{}[{i}]", self.path);
-                seed.deserialize(ValueDe {
-                    value,
-                    path: path.clone(),
-                })
-                .map(Some)
-                .map_err(|e| e.at(&path))
+                let path = Path::Index(self.path, i);
+                seed.deserialize(ValueDe { value, path: &path })
+                    .map(Some)
+                    .map_err(|e| e.at(&path))
             }
         }
     }
@@ -225,13 +236,13 @@ impl<'de> SeqAccess<'de> for SeqDe<'de> {
 }
 
 /// Object access that skips `null` members and extends the path with `.key`.
-struct MapDe<'a> {
+struct MapDe<'a, 'p> {
     iter: serde_json::map::Iter<'a>,
     pending: Option<(&'a str, &'a Value)>,
-    path: String,
+    path: &'p Path<'p>,
 }
 
-impl<'de> MapAccess<'de> for MapDe<'de> {
+impl<'de> MapAccess<'de> for MapDe<'de, '_> {
     type Error = DeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -247,7 +258,7 @@ impl<'de> MapAccess<'de> for MapDe<'de> {
             return seed
                 .deserialize(key_de)
                 .map(Some)
-                .map_err(|e| e.at(&join(&self.path, key)));
+                .map_err(|e| e.at(&Path::Key(self.path, key)));
         }
         Ok(None)
     }
@@ -257,12 +268,9 @@ impl<'de> MapAccess<'de> for MapDe<'de> {
             .pending
             .take()
             .ok_or_else(|| <DeError as de::Error>::custom("value requested before key"))?;
-        let path = join(&self.path, key);
-        seed.deserialize(ValueDe {
-            value,
-            path: path.clone(),
-        })
-        .map_err(|e| e.at(&path))
+        let path = Path::Key(self.path, key);
+        seed.deserialize(ValueDe { value, path: &path })
+            .map_err(|e| e.at(&path))
     }
 }
 
