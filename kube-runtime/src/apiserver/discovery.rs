@@ -13,42 +13,71 @@ pub fn api_versions() -> Value {
     json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})
 }
 
-/// `/apis`: no named groups yet.
+/// `/apis`: the named groups (each resource outside core/v1 names its `group/version`).
 pub fn api_groups() -> Value {
-    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+    let mut versions: Vec<&str> = ResourceKind::ALL
+        .iter()
+        .map(|r| r.info().api_version)
+        .filter(|av| av.contains('/'))
+        .collect();
+    versions.dedup();
+    let groups: Vec<Value> = versions
+        .iter()
+        .filter_map(|av| av.split_once('/'))
+        .map(|(group, version)| {
+            let gv = json!({"groupVersion": format!("{group}/{version}"), "version": version});
+            json!({"name": group, "versions": [gv], "preferredVersion": gv})
+        })
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+/// `/apis/{group}/{version}`: the resources of a named group version.
+pub fn group_resources(api_version: &str) -> Value {
+    let resources: Vec<Value> = ResourceKind::of_api_version(api_version)
+        .map(|r| resource_entry(r, false))
+        .collect();
+    json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": api_version,
+        "resources": resources,
+    })
 }
 
 /// `/api/v1` (or `/api/v1beta1`): the resources of the version.
 pub fn api_resources(v1beta1: bool) -> Value {
-    let resources: Vec<Value> = ResourceKind::ALL
-        .iter()
-        .map(|r| {
-            let i = r.info();
-            let name = if v1beta1 { i.v1beta1_name } else { i.plural };
-            let mut v = json!({
-                "name": name,
-                "singularName": i.singular,
-                "namespaced": i.namespaced,
-                "kind": if v1beta1 { i.v1beta1_kind } else { i.kind },
-                "verbs": VERBS,
-            });
-            let shorts: Vec<&str> = i
-                .short_names
-                .iter()
-                .copied()
-                .filter(|s| *s != "minions" && *s != "minion")
-                .collect();
-            if !shorts.is_empty() {
-                v["shortNames"] = json!(shorts);
-            }
-            v
-        })
+    let resources: Vec<Value> = ResourceKind::of_api_version("v1")
+        .filter(|r| !v1beta1 || r.in_v1beta1())
+        .map(|r| resource_entry(r, v1beta1))
         .collect();
     json!({
         "kind": "APIResourceList",
         "groupVersion": if v1beta1 { "v1beta1" } else { "v1" },
         "resources": resources,
     })
+}
+
+fn resource_entry(r: ResourceKind, v1beta1: bool) -> Value {
+    let i = r.info();
+    let name = if v1beta1 { i.v1beta1_name } else { i.plural };
+    let mut v = json!({
+        "name": name,
+        "singularName": i.singular,
+        "namespaced": i.namespaced,
+        "kind": if v1beta1 { i.v1beta1_kind } else { i.kind },
+        "verbs": VERBS,
+    });
+    let shorts: Vec<&str> = i
+        .short_names
+        .iter()
+        .copied()
+        .filter(|s| *s != "minions" && *s != "minion")
+        .collect();
+    if !shorts.is_empty() {
+        v["shortNames"] = json!(shorts);
+    }
+    v
 }
 
 /// `/version`.

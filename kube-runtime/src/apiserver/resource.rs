@@ -254,7 +254,7 @@ async fn decode_body<T: Served>(
     let value = decode_document(&body, yaml)?;
     let info = rr.route.resource.info();
     let (want_kind, want_version) = match rr.route.version {
-        Version::V1 => (info.kind, "v1"),
+        Version::V1 => (info.kind, info.api_version),
         Version::V1Beta1 => (info.v1beta1_kind, "v1beta1"),
     };
     if let Some(kind) = value.get("kind") {
