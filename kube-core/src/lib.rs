@@ -30,6 +30,8 @@ pub mod service;
 pub mod status;
 pub mod store;
 pub mod strategy;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 pub mod v1beta1;
 pub mod validation;

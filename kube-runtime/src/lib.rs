@@ -13,3 +13,4 @@ pub mod informer;
 pub mod registry;
 pub mod scheduler;
 pub mod store;
+pub mod testing;

@@ -4,6 +4,7 @@ mod apiserver;
 mod binding;
 #[cfg(feature = "etcd")]
 mod etcd;
+mod faulty_store;
 mod lease;
 mod scheduler;
 mod store_contract;
