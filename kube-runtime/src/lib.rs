@@ -10,6 +10,7 @@ pub mod client;
 pub mod clock;
 pub mod events;
 pub mod informer;
+pub mod leader_election;
 pub mod registry;
 pub mod scheduler;
 pub mod store;

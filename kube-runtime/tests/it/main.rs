@@ -5,6 +5,7 @@ mod binding;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod faulty_store;
+mod leader_election;
 mod lease;
 mod scheduler;
 mod store_contract;
