@@ -1,10 +1,9 @@
 //! The fault-injecting store: each fault, each count, prefixes, and what the API makes of them.
 
 use kube_core::store::{Store, StoreError};
-use kube_runtime::client::{ApiClient, InProcessClient};
-use kube_runtime::registry::Registry;
+use kube_runtime::client::ApiClient;
 use kube_runtime::store::MemoryStore;
-use kube_runtime::testing::{Fault, FaultyStore, StoreOp, Times};
+use kube_runtime::testing::{Fault, FaultyStore, StoreOp, TestCluster, Times};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -131,7 +130,12 @@ async fn slow_writes_wait_on_virtual_time_then_succeed() {
 #[tokio::test]
 async fn the_api_answers_503_and_409_and_changes_nothing() {
     let s = faulty();
-    let client = InProcessClient::new(Registry::new(Arc::new(s.clone())));
+    let cluster = TestCluster::builder()
+        .store(Arc::new(s.clone()))
+        .start()
+        .await
+        .expect("cluster");
+    let client = cluster.in_process();
     let pod = kube_core::testing::PodBuilder::new("web")
         .namespace("ns")
         .container("c", "busybox")

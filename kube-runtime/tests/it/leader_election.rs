@@ -10,7 +10,7 @@ use kube_runtime::clock::Clock;
 use kube_runtime::leader_election::{LeaderElectionConfig, LeaderElector, Leadership};
 use kube_runtime::registry::Registry;
 use kube_runtime::store::{MemoryStore, SharedStore};
-use kube_runtime::testing::{Fault, FaultyStore, StoreOp, Times};
+use kube_runtime::testing::{Fault, FaultyStore, StoreOp, TestCluster, Times};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -96,8 +96,12 @@ async fn elected(store: &SharedStore, clock: &Clock) -> (Leadership, Leadership)
 
 #[tokio::test(start_paused = true)]
 async fn one_leads_and_the_other_takes_over_at_once_after_a_release() {
-    let store: SharedStore = Arc::new(MemoryStore::new());
-    let clock = clock();
+    let cluster = TestCluster::builder()
+        .clock(clock())
+        .start()
+        .await
+        .expect("cluster");
+    let (store, clock) = (cluster.store().clone(), cluster.clock().clone());
     let (leader, other) = elected(&store, &clock).await;
     let before = lease(&store).await;
     assert_eq!(before.spec.lease_transitions, Some(0));
@@ -118,8 +122,12 @@ async fn one_leads_and_the_other_takes_over_at_once_after_a_release() {
 
 #[tokio::test(start_paused = true)]
 async fn after_a_crash_the_other_waits_out_the_lease_then_takes_over() {
-    let store: SharedStore = Arc::new(MemoryStore::new());
-    let clock = clock();
+    let cluster = TestCluster::builder()
+        .clock(clock())
+        .start()
+        .await
+        .expect("cluster");
+    let (store, clock) = (cluster.store().clone(), cluster.clock().clone());
     let (leader, other) = elected(&store, &clock).await;
     let held = lease(&store).await;
     let crashed_at = clock.now();

@@ -4,8 +4,7 @@
 use crate::support::TestServer;
 use hyper::Method;
 use kube_core::lease::{Lease, LeaseSpec};
-use kube_runtime::client::{ApiClient, HttpClient, InProcessClient, ListParams};
-use kube_runtime::registry::Registry;
+use kube_runtime::client::{ApiClient, ListParams};
 use serde_json::{json, Value};
 
 const LEASES: &str = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases";
@@ -166,6 +165,6 @@ async fn typed_round_trip<C: ApiClient>(c: &C) {
 #[tokio::test]
 async fn both_clients_read_and_write_leases() {
     let s = TestServer::start().await;
-    typed_round_trip(&HttpClient::new(&s.server.url()).expect("client")).await;
-    typed_round_trip(&InProcessClient::new(Registry::new(s.store.clone()))).await;
+    typed_round_trip(&s.cluster.http().clone()).await;
+    typed_round_trip(s.cluster.in_process()).await;
 }

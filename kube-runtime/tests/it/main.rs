@@ -2,6 +2,7 @@
 
 mod apiserver;
 mod binding;
+mod cluster;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod faulty_store;
