@@ -166,10 +166,14 @@ async fn a_leader_whose_renewals_fail_steps_down_within_the_renew_deadline() {
     let faulty = FaultyStore::with_clock(memory.clone(), clock());
     let clock = clock();
     let a = contender(Arc::new(faulty.clone()), &clock, "a");
-    step_until(&[&a], STEP, |all| all[0].is_leader()).await;
+    a.acquired().await.expect("a leads, alone");
     let b = contender(memory.clone(), &clock, "b");
     assert_eq!(hold_for(&[&a, &b], Duration::from_secs(20)).await, 200);
     assert!(a.is_leader());
+    // What a controller selects on: resolves exactly when leadership ends.
+    let lost = tokio::spawn(a.lost());
+    tokio::time::sleep(STEP).await;
+    assert!(!lost.is_finished(), "still leading");
 
     faulty.inject_under(
         &StoreOp::WRITES,
@@ -187,6 +191,10 @@ async fn a_leader_whose_renewals_fail_steps_down_within_the_renew_deadline() {
         "stepped down after {stepped_down:?}"
     );
     assert!(faulty.faults_fired() >= 2, "renewals were tried and failed");
+    tokio::time::timeout(STEP, lost)
+        .await
+        .expect("lost() resolved at the step-down")
+        .expect("join");
     // The other takes over once the lease expires, and the failing one never leads again.
     step_until(&[&a, &b], 2 * timing().lease_duration, |all| {
         all[1].is_leader()
