@@ -89,7 +89,10 @@ fn describe(r: &ResourceRoute) -> String {
 fn verb_of(method: &Method, r: &ResourceRoute, q: &HashMap<String, String>) -> &'static str {
     let watch_param = matches!(q.get("watch").map(String::as_str), Some("true") | Some("1"));
     if let Some(sub) = r.subresource.as_deref() {
-        let has_status = !matches!(r.resource, ResourceKind::Endpoints | ResourceKind::Events);
+        let has_status = !matches!(
+            r.resource,
+            ResourceKind::Endpoints | ResourceKind::Events | ResourceKind::Leases
+        );
         return match (sub, method) {
             ("binding", &Method::POST) if r.resource == ResourceKind::Pods => "bind",
             ("binding", _) if r.resource == ResourceKind::Pods => "unsupported",

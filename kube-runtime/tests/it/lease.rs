@@ -100,6 +100,7 @@ async fn leases_are_served_under_their_group_only() {
         "/api/v1beta1/leases",
         "/api/v1beta1/leases/scheduler",
         "/apis/coordination.k8s.io/v1/leases/scheduler",
+        "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/scheduler/status",
         "/apis/coordination.k8s.io/v2/namespaces/kube-system/leases",
     ] {
         let (code, _) = s.call(Method::GET, path, None).await;
