@@ -13,6 +13,7 @@
 //! - an HTTP probe gets path `/` and scheme `HTTP`.
 //!
 //! An event's `count` is left alone (Kubernetes does not default it; recorders set it to 1).
+//! A lease's `leaseTransitions` becomes 0 once it has a holder, so take-overs can count from it.
 
 use crate::endpoints::Endpoints;
 use crate::event::Event;
@@ -213,6 +214,15 @@ impl Defaults for Node {
 impl Defaults for Event {
     fn apply_defaults(&mut self) {
         fill(&mut self.type_, DEFAULT_EVENT_TYPE);
+    }
+}
+
+impl Defaults for crate::lease::Lease {
+    fn apply_defaults(&mut self) {
+        let spec = &mut self.spec;
+        if !spec.holder_identity.is_empty() && spec.lease_transitions.is_none() {
+            spec.lease_transitions = Some(0);
+        }
     }
 }
 
@@ -640,5 +650,34 @@ mod tests {
             ),
         ];
         check(Event::default(), event_cases);
+    }
+
+    #[test]
+    fn lease_defaults_count_transitions_from_zero_once_held() {
+        use crate::lease::{Lease, LeaseSpec};
+        let cases = [
+            ("", None, None),
+            ("a", None, Some(0)),
+            ("a", Some(3), Some(3)),
+            ("", Some(2), Some(2)),
+        ];
+        for (holder, transitions, want) in cases {
+            let mut lease = Lease {
+                spec: LeaseSpec {
+                    holder_identity: holder.into(),
+                    lease_transitions: transitions,
+                    ..LeaseSpec::default()
+                },
+                ..Lease::default()
+            };
+            lease.apply_defaults();
+            assert_eq!(
+                lease.spec.lease_transitions, want,
+                "{holder:?} {transitions:?}"
+            );
+            let once = lease.clone();
+            lease.apply_defaults();
+            assert_eq!(lease, once, "idempotent");
+        }
     }
 }

@@ -25,6 +25,9 @@ pub trait Object:
 
 macro_rules! impl_object {
     ($ty:ty, $res:expr) => {
+        impl_object!($ty, $res, API_VERSION_V1);
+    };
+    ($ty:ty, $res:expr, $api_version:expr) => {
         impl Object for $ty {
             const RESOURCE: ResourceKind = $res;
             fn meta(&self) -> &ObjectMeta {
@@ -34,7 +37,7 @@ macro_rules! impl_object {
                 &mut self.metadata
             }
             fn set_type_meta(&mut self) {
-                self.api_version = API_VERSION_V1.to_string();
+                self.api_version = $api_version.to_string();
                 self.kind = $res.info().kind.to_string();
             }
         }
@@ -50,6 +53,11 @@ impl_object!(crate::service::Service, ResourceKind::Services);
 impl_object!(crate::endpoints::Endpoints, ResourceKind::Endpoints);
 impl_object!(crate::node::Node, ResourceKind::Nodes);
 impl_object!(crate::event::Event, ResourceKind::Events);
+impl_object!(
+    crate::lease::Lease,
+    ResourceKind::Leases,
+    crate::lease::LEASE_API_VERSION
+);
 
 /// The resources the API server serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,11 +74,15 @@ pub enum ResourceKind {
     Nodes,
     /// `events`
     Events,
+    /// `leases` (`coordination.k8s.io/v1`; not served in v1beta1)
+    Leases,
 }
 
 /// Static facts about a resource, as served by discovery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResourceInfo {
+    /// API version objects are stored and served in, e.g. `v1` or `coordination.k8s.io/v1`.
+    pub api_version: &'static str,
     /// Kind of a single object, e.g. `Pod`.
     pub kind: &'static str,
     /// Plural lower-case name used in v1 URLs, e.g. `pods`.
@@ -81,27 +93,29 @@ pub struct ResourceInfo {
     pub short_names: &'static [&'static str],
     /// Whether objects live in a namespace.
     pub namespaced: bool,
-    /// Name used in v1beta1 URLs, e.g. `replicationControllers`.
+    /// Name used in v1beta1 URLs, e.g. `replicationControllers`; empty when not served in v1beta1.
     pub v1beta1_name: &'static str,
-    /// Kind used in v1beta1 bodies, e.g. `Minion`.
+    /// Kind used in v1beta1 bodies, e.g. `Minion`; empty when not served in v1beta1.
     pub v1beta1_kind: &'static str,
 }
 
 impl ResourceKind {
     /// Every served resource, in discovery order.
-    pub const ALL: [ResourceKind; 6] = [
+    pub const ALL: [ResourceKind; 7] = [
         ResourceKind::Pods,
         ResourceKind::ReplicationControllers,
         ResourceKind::Services,
         ResourceKind::Endpoints,
         ResourceKind::Nodes,
         ResourceKind::Events,
+        ResourceKind::Leases,
     ];
 
     /// Static facts about this resource.
     pub const fn info(self) -> ResourceInfo {
         match self {
             ResourceKind::Pods => ResourceInfo {
+                api_version: API_VERSION_V1,
                 kind: "Pod",
                 plural: "pods",
                 singular: "pod",
@@ -111,6 +125,7 @@ impl ResourceKind {
                 v1beta1_kind: "Pod",
             },
             ResourceKind::ReplicationControllers => ResourceInfo {
+                api_version: API_VERSION_V1,
                 kind: "ReplicationController",
                 plural: "replicationcontrollers",
                 singular: "replicationcontroller",
@@ -120,6 +135,7 @@ impl ResourceKind {
                 v1beta1_kind: "ReplicationController",
             },
             ResourceKind::Services => ResourceInfo {
+                api_version: API_VERSION_V1,
                 kind: "Service",
                 plural: "services",
                 singular: "service",
@@ -129,6 +145,7 @@ impl ResourceKind {
                 v1beta1_kind: "Service",
             },
             ResourceKind::Endpoints => ResourceInfo {
+                api_version: API_VERSION_V1,
                 kind: "Endpoints",
                 plural: "endpoints",
                 singular: "endpoints",
@@ -138,6 +155,7 @@ impl ResourceKind {
                 v1beta1_kind: "Endpoints",
             },
             ResourceKind::Nodes => ResourceInfo {
+                api_version: API_VERSION_V1,
                 kind: "Node",
                 plural: "nodes",
                 singular: "node",
@@ -147,6 +165,7 @@ impl ResourceKind {
                 v1beta1_kind: "Minion",
             },
             ResourceKind::Events => ResourceInfo {
+                api_version: API_VERSION_V1,
                 kind: "Event",
                 plural: "events",
                 singular: "event",
@@ -154,6 +173,16 @@ impl ResourceKind {
                 namespaced: true,
                 v1beta1_name: "events",
                 v1beta1_kind: "Event",
+            },
+            ResourceKind::Leases => ResourceInfo {
+                api_version: crate::lease::LEASE_API_VERSION,
+                kind: "Lease",
+                plural: "leases",
+                singular: "lease",
+                short_names: &[],
+                namespaced: true,
+                v1beta1_name: "",
+                v1beta1_kind: "",
             },
         }
     }
@@ -166,24 +195,43 @@ impl ResourceKind {
             i.plural == n
                 || i.singular == n
                 || i.kind.eq_ignore_ascii_case(&n)
-                || i.v1beta1_name.eq_ignore_ascii_case(&n)
-                || i.v1beta1_kind.eq_ignore_ascii_case(&n)
+                || (!i.v1beta1_name.is_empty() && i.v1beta1_name.eq_ignore_ascii_case(&n))
+                || (!i.v1beta1_kind.is_empty() && i.v1beta1_kind.eq_ignore_ascii_case(&n))
                 || i.short_names.contains(&n.as_str())
         })
     }
 
-    /// Finds a resource by its exact v1 plural name.
+    /// Finds a resource by its exact plural name, in any API group.
     pub fn from_plural(plural: &str) -> Option<ResourceKind> {
         ResourceKind::ALL
             .into_iter()
             .find(|r| r.info().plural == plural)
     }
 
-    /// Finds a resource by its exact v1beta1 URL name.
+    /// Finds a resource by its exact plural name within one API version (`v1`, `coordination.k8s.io/v1`).
+    pub fn from_api_plural(api_version: &str, plural: &str) -> Option<ResourceKind> {
+        ResourceKind::ALL
+            .into_iter()
+            .find(|r| r.info().api_version == api_version && r.info().plural == plural)
+    }
+
+    /// Finds a resource by its exact v1beta1 URL name (never one that v1beta1 does not serve).
     pub fn from_v1beta1_name(name: &str) -> Option<ResourceKind> {
         ResourceKind::ALL
             .into_iter()
-            .find(|r| r.info().v1beta1_name == name)
+            .find(|r| !r.info().v1beta1_name.is_empty() && r.info().v1beta1_name == name)
+    }
+
+    /// The resources of one API version, in discovery order.
+    pub fn of_api_version(api_version: &str) -> impl Iterator<Item = ResourceKind> + '_ {
+        ResourceKind::ALL
+            .into_iter()
+            .filter(move |r| r.info().api_version == api_version)
+    }
+
+    /// Whether the seed's v1beta1 API serves this resource.
+    pub fn in_v1beta1(self) -> bool {
+        !self.info().v1beta1_name.is_empty()
     }
 
     /// Store key prefix of all objects of this resource, e.g. `/registry/pods/`.
@@ -231,11 +279,45 @@ mod tests {
             ("svc", Some(ResourceKind::Services)),
             ("endpoints", Some(ResourceKind::Endpoints)),
             ("events", Some(ResourceKind::Events)),
+            ("leases", Some(ResourceKind::Leases)),
+            ("Lease", Some(ResourceKind::Leases)),
+            ("", None),
             ("widgets", None),
         ];
         for (name, want) in cases {
             assert_eq!(ResourceKind::from_name(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn leases_live_in_their_group_only() {
+        let cases = [
+            ("v1", "leases", None),
+            (
+                "coordination.k8s.io/v1",
+                "leases",
+                Some(ResourceKind::Leases),
+            ),
+            ("coordination.k8s.io/v1", "pods", None),
+            ("v1", "pods", Some(ResourceKind::Pods)),
+        ];
+        for (av, plural, want) in cases {
+            assert_eq!(
+                ResourceKind::from_api_plural(av, plural),
+                want,
+                "{av} {plural}"
+            );
+        }
+        assert_eq!(ResourceKind::from_v1beta1_name(""), None);
+        assert_eq!(ResourceKind::from_v1beta1_name("leases"), None);
+        assert!(!ResourceKind::Leases.in_v1beta1());
+        let grouped: Vec<_> = ResourceKind::of_api_version("coordination.k8s.io/v1").collect();
+        assert_eq!(grouped, [ResourceKind::Leases]);
+        assert_eq!(ResourceKind::of_api_version("v1").count(), 6);
+        assert_eq!(
+            ResourceKind::Leases.key("kube-system", "scheduler"),
+            "/registry/leases/kube-system/scheduler"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Pure: the server passes in the uid, the time and the random name suffix.
 
 use crate::defaults::Defaults;
+use crate::lease::Lease;
 use crate::object::Object;
 use crate::pod::{PodCondition, CONDITION_POD_SCHEDULED, CONDITION_TRUE};
 use crate::validation::Validate;
@@ -204,6 +205,18 @@ impl Strategy for Event {
             "reason" => Some(self.reason.clone()),
             "type" => Some(self.type_.clone()),
             "source" => Some(self.source.component.clone()),
+            _ => common_field(self, field),
+        }
+    }
+}
+
+impl Strategy for Lease {
+    fn spec_differs(&self, old: &Self) -> bool {
+        self.spec != old.spec
+    }
+    fn field_value(&self, field: &str) -> Option<String> {
+        match field {
+            "spec.holderIdentity" => Some(self.spec.holder_identity.clone()),
             _ => common_field(self, field),
         }
     }

@@ -219,7 +219,7 @@ impl Registry {
     ) -> Result<List<T>, ApiError> {
         let (items, revision) = self.list_raw::<T>(namespace, opts).await?;
         Ok(List {
-            api_version: "v1".into(),
+            api_version: T::RESOURCE.info().api_version.into(),
             kind: format!("{}List", T::RESOURCE.info().kind),
             metadata: ListMeta {
                 resource_version: revision.to_string(),
@@ -246,7 +246,8 @@ impl Registry {
         let mut out = Vec::with_capacity(size + 128);
         out.extend_from_slice(
             format!(
-                "{{\"apiVersion\":\"v1\",\"kind\":\"{}List\",\"metadata\":{{\"resourceVersion\":\"{}\"}},\"items\":[",
+                "{{\"apiVersion\":\"{}\",\"kind\":\"{}List\",\"metadata\":{{\"resourceVersion\":\"{}\"}},\"items\":[",
+                T::RESOURCE.info().api_version,
                 T::RESOURCE.info().kind,
                 res.revision
             )
@@ -539,23 +540,29 @@ pub fn store_error(e: StoreError, plural: &str, name: &str) -> ApiError {
 }
 
 /// Appends `stored` with `"resourceVersion":"<rev>",` inserted at the start of its metadata.
-/// Returns false (appending nothing) unless `stored` starts `{"apiVersion":"v1","kind":"…","metadata":{"`,
-/// the layout `encode` writes.
+/// Returns false (appending nothing) unless `stored` starts
+/// `{"apiVersion":"…","kind":"…","metadata":{"`, the layout `encode` writes for every kind
+/// (`v1` and grouped versions such as `coordination.k8s.io/v1` alike).
 fn splice_resource_version(stored: &[u8], rev: Revision, out: &mut Vec<u8>) -> bool {
-    const HEAD: &[u8] = b"{\"apiVersion\":\"v1\",\"kind\":\"";
+    const HEAD: &[u8] = b"{\"apiVersion\":\"";
+    const KIND: &[u8] = b"\",\"kind\":\"";
     const META: &[u8] = b"\",\"metadata\":{\"";
-    if !stored.starts_with(HEAD) {
-        return false;
+    /// Length of the quoted text at the start of `b` followed by `next`.
+    fn quoted(b: &[u8], next: &[u8]) -> Option<usize> {
+        let len = b.iter().position(|c| *c == b'"')?;
+        b[len..].starts_with(next).then_some(len + next.len())
     }
-    let rest = &stored[HEAD.len()..];
-    let Some(kind_len) = rest.iter().position(|b| *b == b'"') else {
+    let Some(rest) = stored.strip_prefix(HEAD) else {
         return false;
     };
-    if !rest[kind_len..].starts_with(META) {
+    let Some(version_len) = quoted(rest, KIND) else {
         return false;
-    }
+    };
+    let Some(kind_len) = quoted(&rest[version_len..], META) else {
+        return false;
+    };
     // Up to and including `"metadata":{`; the next byte opens the first metadata key.
-    let at = HEAD.len() + kind_len + META.len() - 1;
+    let at = HEAD.len() + version_len + kind_len - 1;
     out.extend_from_slice(&stored[..at]);
     out.extend_from_slice(format!("\"resourceVersion\":\"{rev}\",").as_bytes());
     out.extend_from_slice(&stored[at..]);
@@ -597,14 +604,22 @@ mod tests {
 
     #[test]
     fn resource_version_is_spliced_into_stored_layout() {
-        let cases: [(&str, Option<&str>); 4] = [
+        let cases: [(&str, Option<&str>); 7] = [
             (
                 r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{}}"#,
                 Some(
                     r#"{"apiVersion":"v1","kind":"Pod","metadata":{"resourceVersion":"7","name":"a"},"spec":{}}"#,
                 ),
             ),
+            (
+                r#"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"l"}}"#,
+                Some(
+                    r#"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"resourceVersion":"7","name":"l"}}"#,
+                ),
+            ),
             (r#"{"kind":"Pod","metadata":{"name":"a"}}"#, None),
+            (r#"{"apiVersion":"v1","metadata":{"name":"a"}}"#, None),
+            (r#"{"apiVersion":"v1"#, None),
             (r#"{"apiVersion":"v1","kind":"Pod","metadata":{}}"#, None),
             (r#"{"apiVersion":"v1","kind":"Pod","spec":{}}"#, None),
         ];
@@ -629,7 +644,15 @@ mod tests {
         let mut node = kube_core::Node::default();
         node.set_type_meta();
         node.metadata.name = "n".into();
-        for bytes in [encode(&pod).unwrap(), encode(&node).unwrap()] {
+        let mut lease = kube_core::Lease::default();
+        lease.set_type_meta();
+        lease.metadata.name = "l".into();
+        let encoded = [
+            encode(&pod).unwrap(),
+            encode(&node).unwrap(),
+            encode(&lease).unwrap(),
+        ];
+        for bytes in encoded {
             let mut out = Vec::new();
             assert!(
                 splice_resource_version(&bytes, 3, &mut out),

@@ -158,6 +158,20 @@ fn table(resource: ResourceKind, value: &Value, wide: bool) -> Result<String, St
                 .map(|e| event_row(e, wide))
                 .collect(),
         ),
+        ResourceKind::Leases => (
+            vec!["Name", "Holder"],
+            items::<kube_core::Lease>(value)?
+                .iter()
+                .map(|l| {
+                    let m = &l.metadata;
+                    let mut row = vec![m.name.clone(), l.spec.holder_identity.clone()];
+                    if wide {
+                        row.extend([m.namespace.clone(), m.creation_timestamp.clone()]);
+                    }
+                    row
+                })
+                .collect(),
+        ),
     };
     if wide {
         let extra: &[&str] = match resource {

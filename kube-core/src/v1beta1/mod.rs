@@ -12,6 +12,7 @@ mod container;
 mod de;
 mod endpoints;
 mod event;
+mod lease;
 mod meta;
 mod node;
 mod pod;

@@ -16,6 +16,7 @@ use std::fmt;
 
 mod endpoints;
 mod event;
+mod lease;
 mod meta;
 mod names;
 mod node;

@@ -9,16 +9,50 @@ pub fn api_versions() -> Value {
     json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})
 }
 
-/// `/apis`: no named groups yet.
+/// `/apis`: the named groups (each resource outside core/v1 names its `group/version`).
 pub fn api_groups() -> Value {
-    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+    let mut versions: Vec<&str> = ResourceKind::ALL
+        .iter()
+        .map(|r| r.info().api_version)
+        .filter(|av| av.contains('/'))
+        .collect();
+    versions.dedup();
+    let groups: Vec<Value> = versions
+        .iter()
+        .filter_map(|av| av.split_once('/'))
+        .map(|(group, version)| {
+            let gv = json!({"groupVersion": format!("{group}/{version}"), "version": version});
+            json!({"name": group, "versions": [gv], "preferredVersion": gv})
+        })
+        .collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+/// `/apis/{group}/{version}`: the resources of a named group version.
+pub fn group_resources(api_version: &str) -> Value {
+    json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": api_version,
+        "resources": resource_entries(ResourceKind::of_api_version(api_version), false),
+    })
 }
 
 /// `/api/v1` (or `/api/v1beta1`): the resources of the version, with exactly the verbs served
 /// (from the verbs table); v1 also lists the subresources (`pods/status`, `pods/binding`).
 pub fn api_resources(v1beta1: bool) -> Value {
+    let kinds = ResourceKind::of_api_version("v1").filter(|r| !v1beta1 || r.in_v1beta1());
+    json!({
+        "kind": "APIResourceList",
+        "groupVersion": if v1beta1 { "v1beta1" } else { "v1" },
+        "resources": resource_entries(kinds, v1beta1),
+    })
+}
+
+/// Discovery entries of `kinds` and (outside v1beta1) their subresources.
+fn resource_entries(kinds: impl Iterator<Item = ResourceKind>, v1beta1: bool) -> Vec<Value> {
     let mut resources: Vec<Value> = Vec::new();
-    for r in ResourceKind::ALL.iter() {
+    for r in kinds {
         let i = r.info();
         let name = if v1beta1 { i.v1beta1_name } else { i.plural };
         let mut v = json!({
@@ -38,9 +72,9 @@ pub fn api_resources(v1beta1: bool) -> Value {
             v["shortNames"] = json!(shorts);
         }
         resources.push(v);
-        // Subresources are served on v1 paths only.
+        // Subresources are served on v1 and group paths only.
         if !v1beta1 {
-            for (sub, endpoint) in verbs::subresources(*r) {
+            for (sub, endpoint) in verbs::subresources(r) {
                 resources.push(json!({
                     "name": format!("{}/{sub}", i.plural),
                     "singularName": "",
@@ -51,11 +85,7 @@ pub fn api_resources(v1beta1: bool) -> Value {
             }
         }
     }
-    json!({
-        "kind": "APIResourceList",
-        "groupVersion": if v1beta1 { "v1beta1" } else { "v1" },
-        "resources": resources,
-    })
+    resources
 }
 
 /// `/version`.

@@ -24,7 +24,9 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use kube_core::error::ApiError;
-use kube_core::{Endpoints, Event, Node, Pod, ReplicationController, ResourceKind, Service, Store};
+use kube_core::{
+    Endpoints, Event, Lease, Node, Pod, ReplicationController, ResourceKind, Service, Store,
+};
 use metrics::Metrics;
 use router::Route;
 use std::convert::Infallible;
@@ -220,6 +222,7 @@ pub async fn handle(
                 }
                 ResourceKind::Nodes => resource::handle::<Node>(srv.clone(), rr, req).await,
                 ResourceKind::Events => resource::handle::<Event>(srv.clone(), rr, req).await,
+                ResourceKind::Leases => resource::handle::<Lease>(srv.clone(), rr, req).await,
             };
             (verb, r.resource.info().plural, resp)
         }
@@ -248,6 +251,11 @@ pub async fn handle(
             "get",
             "discovery",
             json_response(StatusCode::OK, &discovery::api_groups()),
+        ),
+        Route::GroupResources(gv) => (
+            "get",
+            "discovery",
+            json_response(StatusCode::OK, &discovery::group_resources(gv)),
         ),
         Route::ApiResources(v) => (
             "get",

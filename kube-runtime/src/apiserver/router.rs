@@ -6,7 +6,8 @@ use std::collections::HashMap;
 /// Which API version a resource route belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
-    /// core/v1.
+    /// core/v1, or the one served version of a grouped resource (`/apis/{group}/{version}`):
+    /// objects go over the wire as stored, without conversion.
     V1,
     /// The seed's v1beta1.
     V1Beta1,
@@ -44,6 +45,8 @@ pub enum Route {
     ApiResources(Version),
     /// `/apis`
     ApiGroups,
+    /// `/apis/{group}/{version}`, e.g. `coordination.k8s.io/v1`: the group version's resources.
+    GroupResources(&'static str),
     /// A resource collection or item.
     Resource(ResourceRoute),
     /// `POST /api/v1beta1/bindings` or `POST /api/v1/namespaces/{ns}/bindings`.
@@ -77,6 +80,11 @@ pub fn route(path: &str) -> Route {
             namespace: Some(ns.to_string()),
         },
         ["api", "v1", rest @ ..] => v1_route(rest).map_or(Route::NotFound, Route::Resource),
+        ["apis", group, version, rest @ ..] => match served_group_version(group, version) {
+            None => Route::NotFound,
+            Some(gv) if rest.is_empty() => Route::GroupResources(gv),
+            Some(gv) => versioned_route(gv, rest).map_or(Route::NotFound, Route::Resource),
+        },
         ["api", "v1beta1", rest @ ..] => {
             v1beta1_route(rest).map_or(Route::NotFound, Route::Resource)
         }
@@ -84,7 +92,20 @@ pub fn route(path: &str) -> Route {
     }
 }
 
+/// The served API version `{group}/{version}` (one of the resources' `api_version`s), if any.
+fn served_group_version(group: &str, version: &str) -> Option<&'static str> {
+    ResourceKind::ALL.into_iter().find_map(|r| {
+        let av = r.info().api_version;
+        (av.split_once('/') == Some((group, version))).then_some(av)
+    })
+}
+
 fn v1_route(segs: &[&str]) -> Option<ResourceRoute> {
+    versioned_route("v1", segs)
+}
+
+/// A resource route of `api_version` (`v1` under `/api/v1`, `group/version` under `/apis/`).
+fn versioned_route(api_version: &str, segs: &[&str]) -> Option<ResourceRoute> {
     let (watch_path, segs) = match segs {
         ["watch", rest @ ..] => (true, rest),
         _ => (false, segs),
@@ -99,7 +120,7 @@ fn v1_route(segs: &[&str]) -> Option<ResourceRoute> {
         [res, name, sub] => (*res, Some(name.to_string()), Some(sub.to_string())),
         _ => return None,
     };
-    let resource = ResourceKind::from_plural(res)?;
+    let resource = ResourceKind::from_api_plural(api_version, res)?;
     let namespaced = resource.info().namespaced;
     // Namespaced items need a namespace in the path; cluster-scoped kinds never take one.
     if (namespaced && namespace.is_none() && name.is_some()) || (!namespaced && namespace.is_some())
@@ -264,6 +285,47 @@ mod tests {
             ),
             ("/api/v1beta1/replicationcontrollers", Route::NotFound),
             ("/nope", Route::NotFound),
+            (
+                "/apis/coordination.k8s.io/v1",
+                Route::GroupResources("coordination.k8s.io/v1"),
+            ),
+            ("/apis/coordination.k8s.io/v2", Route::NotFound),
+            ("/apis/apps/v1", Route::NotFound),
+            (
+                "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases",
+                res(V1, Leases, Some("kube-system"), None, None, false),
+            ),
+            (
+                "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/scheduler",
+                res(
+                    V1,
+                    Leases,
+                    Some("kube-system"),
+                    Some("scheduler"),
+                    None,
+                    false,
+                ),
+            ),
+            (
+                "/apis/coordination.k8s.io/v1/leases",
+                res(V1, Leases, None, None, None, false),
+            ),
+            (
+                "/apis/coordination.k8s.io/v1/watch/leases",
+                res(V1, Leases, None, None, None, true),
+            ),
+            (
+                "/apis/coordination.k8s.io/v1/leases/scheduler",
+                Route::NotFound,
+            ),
+            (
+                "/apis/coordination.k8s.io/v1/namespaces/ns/pods",
+                Route::NotFound,
+            ),
+            ("/api/v1/namespaces/ns/leases", Route::NotFound),
+            ("/api/v1/leases", Route::NotFound),
+            ("/api/v1beta1/leases", Route::NotFound),
+            ("/api/v1beta1/", Route::ApiResources(V1Beta1)),
             (
                 "/api/v1beta1/bindings",
                 Route::Bindings {

@@ -75,7 +75,12 @@ pub const RESOURCE_ENDPOINTS: &[Endpoint] = &[
 /// The endpoint of a v1 subresource of `kind`, if the kind has it.
 pub fn subresource(kind: ResourceKind, name: &str) -> Option<Endpoint> {
     match name {
-        "status" if !matches!(kind, ResourceKind::Endpoints | ResourceKind::Events) => {
+        "status"
+            if !matches!(
+                kind,
+                ResourceKind::Endpoints | ResourceKind::Events | ResourceKind::Leases
+            ) =>
+        {
             Some(Endpoint::Status)
         }
         "binding" if kind == ResourceKind::Pods => Some(Endpoint::Binding),

@@ -91,13 +91,14 @@ pub fn encode_component(s: &str) -> String {
 /// The core/v1 path of a resource collection or object, e.g. `/api/v1/namespaces/ns/pods/p`.
 pub fn resource_path(kind: ResourceKind, namespace: Option<&str>, name: Option<&str>) -> String {
     let info = kind.info();
+    // core/v1 lives under `/api/v1`, named groups under `/apis/{group}/{version}`.
+    let root = match info.api_version {
+        "v1" => "/api/v1".to_string(),
+        grouped => format!("/apis/{grouped}"),
+    };
     let mut p = match (info.namespaced, namespace) {
-        (true, Some(ns)) => format!(
-            "/api/v1/namespaces/{}/{}",
-            encode_component(ns),
-            info.plural
-        ),
-        _ => format!("/api/v1/{}", info.plural),
+        (true, Some(ns)) => format!("{root}/namespaces/{}/{}", encode_component(ns), info.plural),
+        _ => format!("{root}/{}", info.plural),
     };
     if let Some(n) = name {
         p.push('/');

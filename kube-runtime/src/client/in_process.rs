@@ -15,7 +15,8 @@ use kube_core::store::Revision;
 use kube_core::strategy::Strategy;
 use kube_core::watch::WatchEvent;
 use kube_core::{
-    Binding, Endpoints, Event, Node, Object, Pod, ReplicationController, ResourceKind, Service,
+    Binding, Endpoints, Event, Lease, Node, Object, Pod, ReplicationController, ResourceKind,
+    Service,
 };
 use std::any::Any;
 use std::future::Future;
@@ -107,6 +108,10 @@ macro_rules! dispatch {
             }
             ResourceKind::Events => {
                 type $u = Event;
+                $call
+            }
+            ResourceKind::Leases => {
+                type $u = Lease;
                 $call
             }
         }

@@ -647,7 +647,7 @@ async fn discovery_health_and_metrics() {
 async fn static_nodes_are_registered_once() {
     let s = TestServer::start().await;
     let server = kube_runtime::apiserver::ApiServer::new(
-        s.store.clone(),
+        s.cluster.store().clone(),
         kube_runtime::apiserver::ApiServerConfig::default(),
     );
     let names = vec![

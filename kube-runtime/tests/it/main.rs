@@ -3,10 +3,14 @@
 mod alloc_meter;
 mod apiserver;
 mod binding;
+mod cluster;
 mod controller;
 #[cfg(feature = "etcd")]
 mod etcd;
+mod faulty_store;
 mod hostile;
+mod leader_election;
+mod lease;
 mod scheduler;
 mod store_contract;
 mod support;

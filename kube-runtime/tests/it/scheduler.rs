@@ -2,32 +2,32 @@
 
 use crate::support::{seed_pod, TestServer};
 use hyper::Method;
+use kube_core::testing::{NodeBuilder, PodBuilder};
 use kube_core::{Event, Node, Pod};
-use kube_runtime::client::{ApiClient, HttpClient, InProcessClient, ListParams};
-use kube_runtime::registry::Registry;
+use kube_runtime::client::{ApiClient, ListParams};
 use kube_runtime::scheduler::{self, SchedulerConfig};
-use kube_runtime::store::MemoryStore;
+use kube_runtime::testing::TestCluster;
 use serde_json::json;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
 fn node(name: &str, cpu: &str, memory: &str) -> Node {
-    serde_json::from_value(json!({
-        "metadata": {"name": name},
-        "status": {"capacity": {"cpu": cpu, "memory": memory, "pods": "110"}}
-    }))
-    .unwrap()
+    NodeBuilder::new(name)
+        .capacity("cpu", cpu)
+        .capacity("memory", memory)
+        .capacity("pods", "110")
+        .build()
 }
 
 fn redis_pod(name: &str, cpu: &str) -> Pod {
-    serde_json::from_value(json!({
-        "metadata": {"name": name, "namespace": "default", "labels": {"name": "redis"}},
-        "spec": {"containers": [{"name": "redis", "image": "redis", "ports": [{"containerPort": 6379, "hostPort": 6379}],
-            "resources": {"requests": {"cpu": cpu, "memory": "64Mi"}}}]}
-    }))
-    .unwrap()
+    PodBuilder::new(name)
+        .label("name", "redis")
+        .container("redis", "redis")
+        .host_port(6379)
+        .request_cpu(cpu)
+        .request_memory("64Mi")
+        .build()
 }
 
 /// A scheduler running in the background; stops when dropped.
@@ -77,7 +77,8 @@ async fn node_of<C: ApiClient>(c: &C, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_ports_spread_pods_and_block_the_extra_one() {
-    let client = InProcessClient::new(Registry::new(Arc::new(MemoryStore::new())));
+    let cluster = TestCluster::start().await.expect("cluster");
+    let client = cluster.in_process().clone();
     for n in ["n1", "n2", "n3"] {
         client.create("", &node(n, "4", "8Gi")).await.unwrap();
     }
@@ -158,7 +159,8 @@ async fn host_ports_spread_pods_and_block_the_extra_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pod_leaving_frees_room_at_once_and_resources_are_respected() {
-    let client = InProcessClient::new(Registry::new(Arc::new(MemoryStore::new())));
+    let cluster = TestCluster::start().await.expect("cluster");
+    let client = cluster.in_process().clone();
     client.create("", &node("small", "1", "1Gi")).await.unwrap();
     let _s = start(client.clone());
     let msg = |name: &'static str| {
@@ -217,7 +219,7 @@ async fn over_http_the_seed_pod_gets_a_host() {
         )
         .await;
     assert_eq!(code, 201);
-    let client = HttpClient::new(&s.server.url()).unwrap();
+    let client = s.cluster.http().clone();
     let _sched = start(client);
     s.call(Method::POST, "/api/v1beta1/pods", Some(seed_pod()))
         .await;

@@ -74,6 +74,12 @@ macro_rules! store_contract {
 pub(crate) use store_contract;
 
 store_contract!(memory, async { Fixture::new(MemoryStore::new()) });
+// The fault-injecting wrapper with nothing injected must be indistinguishable from its store.
+store_contract!(faulty_passthrough, async {
+    Fixture::new(kube_runtime::testing::FaultyStore::new(Arc::new(
+        MemoryStore::new(),
+    )))
+});
 store_contract!(embedded, async {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = EmbeddedStore::open(dir.path())

@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: a server on a memory store and a raw HTTP caller.
+//! Helpers shared by the integration tests: raw HTTP calls and watch reading on top of the
+//! library's `TestCluster` (a server on a memory store with both clients).
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -7,41 +8,26 @@ use hyper::{Method, Request, Response};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use kube_core::Store;
-use kube_runtime::apiserver::{ApiServer, ApiServerConfig, RunningServer};
-use kube_runtime::store::MemoryStore;
+use kube_runtime::testing::TestCluster;
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// A running API server on a fresh memory store.
+/// A test cluster plus a raw HTTP client for status codes, bodies and headers as sent.
 pub struct TestServer {
-    pub server: RunningServer,
-    pub store: Arc<MemoryStore>,
+    /// The cluster: store, server, typed clients.
+    pub cluster: TestCluster,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
-        let store = Arc::new(MemoryStore::new());
-        let config = ApiServerConfig {
-            port: 0,
-            ..ApiServerConfig::default()
-        };
-        let server = ApiServer::new(store.clone(), config)
-            .start()
-            .await
-            .expect("bind loopback");
+        let cluster = TestCluster::start().await.expect("start a test cluster");
         let client = Client::builder(TokioExecutor::new()).build_http();
-        TestServer {
-            server,
-            store,
-            client,
-        }
+        TestServer { cluster, client }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.server.url(), path)
+        format!("{}{}", self.cluster.url(), path)
     }
 
     /// Sends a request and returns the status and the raw body.
@@ -92,7 +78,7 @@ impl TestServer {
 
     /// Everything in the store: (revision, every key with its mod revision).
     pub async fn snapshot(&self) -> (u64, Vec<(String, u64)>) {
-        let list = self.store.list("/").await.expect("list");
+        let list = self.cluster.store().list("/").await.expect("list");
         (
             list.revision,
             list.items

@@ -2,7 +2,6 @@
 
 use crate::support::{pod, seed_pod, TestServer};
 use hyper::Method;
-use kube_core::Store;
 use serde_json::json;
 use std::time::Duration;
 
@@ -153,8 +152,8 @@ async fn watch_from_a_compacted_revision_answers_gone() {
         )
         .await;
     }
-    let rev = s.store.current_revision().await.unwrap();
-    s.store.compact(rev).await.unwrap();
+    let rev = s.cluster.store().current_revision().await.unwrap();
+    s.cluster.store().compact(rev).await.unwrap();
     let (code, st) = s
         .call(
             Method::GET,

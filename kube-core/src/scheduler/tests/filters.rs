@@ -1,6 +1,6 @@
 //! One table per default filter.
 
-use super::builders::{node, pod, NodeBuilder, PodBuilder};
+use super::builders::{node, pod, Info, NodeBuilder, PodBuilder};
 use crate::scheduler::{
     default_filters, FilterPlugin, NodeInfo, NodePorts, NodeReady, NodeResourcesFit, NodeSelector,
     NodeUnschedulable, PodCount, PodInfo, REASON_INSUFFICIENT_CPU, REASON_INSUFFICIENT_MEMORY,
@@ -190,76 +190,91 @@ fn node_ports() {
 
 #[test]
 fn node_resources_fit() {
-    let big = || node("n").cpu("2").mem("4Gi");
+    let big = || node("n").cpu("2").memory("4Gi");
     check(
         &NodeResourcesFit,
         vec![
             (pod("p"), big(), vec![], None),
-            (pod("p").req("2", "4Gi"), big(), vec![], None),
             (
-                pod("p").req("2001m", ""),
+                pod("p").container_requesting("2", "4Gi"),
+                big(),
+                vec![],
+                None,
+            ),
+            (
+                pod("p").container_requesting("2001m", ""),
                 big(),
                 vec![],
                 Some(REASON_INSUFFICIENT_CPU),
             ),
             (
-                pod("p").req("", "5Gi"),
+                pod("p").container_requesting("", "5Gi"),
                 big(),
                 vec![],
                 Some(REASON_INSUFFICIENT_MEMORY),
             ),
             // CPU is reported first when both are short.
             (
-                pod("p").req("3", "5Gi"),
+                pod("p").container_requesting("3", "5Gi"),
                 big(),
                 vec![],
                 Some(REASON_INSUFFICIENT_CPU),
             ),
             (
-                pod("p").req("1", "1Gi"),
+                pod("p").container_requesting("1", "1Gi"),
                 big(),
-                vec![pod("o").req("1", "3Gi")],
+                vec![pod("o").container_requesting("1", "3Gi")],
                 None,
             ),
             (
-                pod("p").req("1", "1Gi"),
+                pod("p").container_requesting("1", "1Gi"),
                 big(),
-                vec![pod("o").req("1500m", "")],
+                vec![pod("o").container_requesting("1500m", "")],
                 Some(REASON_INSUFFICIENT_CPU),
             ),
             (
-                pod("p").req("", "1Gi"),
+                pod("p").container_requesting("", "1Gi"),
                 big(),
-                vec![pod("o").req("", "3584Mi")],
+                vec![pod("o").container_requesting("", "3584Mi")],
                 Some(REASON_INSUFFICIENT_MEMORY),
             ),
             // Limits stand in for missing requests.
             (
-                pod("p").req("", "").limits("3", ""),
+                pod("p").container_requesting("", "").limits("3", ""),
                 big(),
                 vec![],
                 Some(REASON_INSUFFICIENT_CPU),
             ),
             // Unknown (zero) allocatable: fits only pods requesting none of it.
-            (pod("p").req("", "").limits("", ""), node("n"), vec![], None),
-            (pod("p").req("0", "0"), node("n"), vec![], None),
             (
-                pod("p").req("1m", ""),
+                pod("p").container_requesting("", "").limits("", ""),
+                node("n"),
+                vec![],
+                None,
+            ),
+            (
+                pod("p").container_requesting("0", "0"),
+                node("n"),
+                vec![],
+                None,
+            ),
+            (
+                pod("p").container_requesting("1m", ""),
                 node("n"),
                 vec![],
                 Some(REASON_INSUFFICIENT_CPU),
             ),
             (
-                pod("p").req("", "1"),
+                pod("p").container_requesting("", "1"),
                 node("n").cpu("1"),
                 vec![],
                 Some(REASON_INSUFFICIENT_MEMORY),
             ),
             // A pod requesting nothing fits even an overcommitted node.
             (
-                pod("p").req("0", ""),
+                pod("p").container_requesting("0", ""),
                 big(),
-                vec![pod("o").req("3", "")],
+                vec![pod("o").container_requesting("3", "")],
                 None,
             ),
         ],

@@ -1,6 +1,6 @@
 //! The framework: selection, tie-breaking, sampling, FitError, custom plugins.
 
-use super::builders::{node, pod};
+use super::builders::{node, pod, Info};
 use crate::scheduler::{
     num_feasible_nodes_to_find, FilterPlugin, FitError, Framework, NodeInfo, PodInfo, Reason,
     ScorePlugin, Snapshot, SplitMix64, REASON_NODE_PORTS,
@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 fn cluster(n: usize, cpu: &str, mem: &str) -> Snapshot {
     let mut s = Snapshot::new();
     for i in 0..n {
-        s.upsert_node(&node(&format!("n{i}")).cpu(cpu).mem(mem).obj());
+        s.upsert_node(&node(&format!("n{i}")).cpu(cpu).memory(mem).build());
     }
     s
 }
@@ -52,13 +52,13 @@ fn no_nodes() {
 #[test]
 fn second_redis_on_one_node_does_not_fit() {
     let mut s = Snapshot::new();
-    s.upsert_node(&node("minion-1").obj());
+    s.upsert_node(&node("minion-1").build());
     let fw = Framework::new();
     let mut rng = SplitMix64::new(7);
     let redis = |name: &str| {
         pod(name)
             .label("name", "redis")
-            .req("", "")
+            .container_requesting("", "")
             .host_port(6379)
             .info()
     };
@@ -80,18 +80,18 @@ fn second_redis_on_one_node_does_not_fit() {
 #[test]
 fn fit_error_counts_first_failing_filter_per_node() {
     let mut s = Snapshot::new();
-    s.upsert_node(&node("small-1").cpu("100m").mem("1Gi").obj());
-    s.upsert_node(&node("small-2").cpu("100m").mem("1Gi").obj());
-    s.upsert_node(&node("small-3").cpu("100m").mem("1Gi").obj());
-    s.upsert_node(&node("busy-1").cpu("8").mem("8Gi").obj());
-    s.upsert_node(&node("busy-2").cpu("8").mem("8Gi").obj());
+    s.upsert_node(&node("small-1").cpu("100m").memory("1Gi").build());
+    s.upsert_node(&node("small-2").cpu("100m").memory("1Gi").build());
+    s.upsert_node(&node("small-3").cpu("100m").memory("1Gi").build());
+    s.upsert_node(&node("busy-1").cpu("8").memory("8Gi").build());
+    s.upsert_node(&node("busy-2").cpu("8").memory("8Gi").build());
     // Unschedulable and short of CPU: counted once, as unschedulable.
-    s.upsert_node(&node("cordoned").cpu("100m").unschedulable().obj());
+    s.upsert_node(&node("cordoned").cpu("100m").unschedulable().build());
     s.add_pod(&pod("web-a").host_port(80).node("busy-1").info());
     s.add_pod(&pod("web-b").host_port(80).node("busy-2").info());
     let err = Framework::new()
         .schedule(
-            &pod("p").req("1", "").host_port(80).info(),
+            &pod("p").container_requesting("1", "").host_port(80).info(),
             &s,
             &mut SplitMix64::new(1),
         )
@@ -107,11 +107,11 @@ fn fit_error_counts_first_failing_filter_per_node() {
 #[test]
 fn picks_the_best_node() {
     let mut s = cluster(3, "4", "8Gi");
-    s.add_pod(&pod("a").req("3", "6Gi").node("n0").info());
-    s.add_pod(&pod("b").req("1", "2Gi").node("n2").info());
+    s.add_pod(&pod("a").container_requesting("3", "6Gi").node("n0").info());
+    s.add_pod(&pod("b").container_requesting("1", "2Gi").node("n2").info());
     let r = Framework::new()
         .schedule(
-            &pod("p").req("1", "1Gi").info(),
+            &pod("p").container_requesting("1", "1Gi").info(),
             &s,
             &mut SplitMix64::new(3),
         )
@@ -130,7 +130,7 @@ fn picks_the_best_node() {
 fn ties_are_broken_deterministically_and_uniformly() {
     let s = cluster(4, "4", "8Gi");
     let fw = Framework::new();
-    let p = pod("p").req("1", "1Gi").info();
+    let p = pod("p").container_requesting("1", "1Gi").info();
     let run = |seed: u64| -> Vec<String> {
         let mut rng = SplitMix64::new(seed);
         (0..40)
@@ -205,7 +205,7 @@ fn feasible_nodes_to_find() {
 fn samples_large_clusters_from_a_rotating_start() {
     let s = cluster(1000, "4", "8Gi");
     let fw = Framework::new();
-    let p = pod("p").req("100m", "").info();
+    let p = pod("p").container_requesting("100m", "").info();
     let mut rng = SplitMix64::new(1);
     let a = fw.schedule(&p, &s, &mut rng).unwrap();
     assert_eq!((a.evaluated_nodes, a.feasible_nodes), (420, 420));
@@ -228,11 +228,11 @@ fn samples_large_clusters_from_a_rotating_start() {
 fn sampling_never_misses_the_only_feasible_node() {
     let mut s = Snapshot::new();
     for i in 0..500 {
-        let b = node(&format!("n{i}")).cpu("1").mem("1Gi");
+        let b = node(&format!("n{i}")).cpu("1").memory("1Gi");
         s.upsert_node(&if i == 377 {
-            b.obj()
+            b.build()
         } else {
-            b.unschedulable().obj()
+            b.unschedulable().build()
         });
     }
     let fw = Framework::new();
@@ -241,7 +241,7 @@ fn sampling_never_misses_the_only_feasible_node() {
         let r = fw.schedule(&pod("p").info(), &s, &mut rng).unwrap();
         assert_eq!((r.node.as_str(), r.feasible_nodes), ("n377", 1));
     }
-    s.upsert_node(&node("n377").unschedulable().obj());
+    s.upsert_node(&node("n377").unschedulable().build());
     let err = fw.schedule(&pod("p").info(), &s, &mut rng).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -285,11 +285,23 @@ impl ScorePlugin for Gold {
 #[test]
 fn custom_plugins() {
     let mut s = Snapshot::new();
-    s.upsert_node(&node("a").cpu("4").mem("8Gi").obj());
-    s.upsert_node(&node("b").cpu("1").mem("1Gi").label("tier", "gold").obj());
-    s.upsert_node(&node("c").cpu("4").mem("8Gi").label("tier", "gold").obj());
+    s.upsert_node(&node("a").cpu("4").memory("8Gi").build());
+    s.upsert_node(
+        &node("b")
+            .cpu("1")
+            .memory("1Gi")
+            .label("tier", "gold")
+            .build(),
+    );
+    s.upsert_node(
+        &node("c")
+            .cpu("4")
+            .memory("8Gi")
+            .label("tier", "gold")
+            .build(),
+    );
     let mut rng = SplitMix64::new(4);
-    let p = pod("p").req("500m", "512Mi").info();
+    let p = pod("p").container_requesting("500m", "512Mi").info();
 
     // Default plugins prefer the big nodes; the Gold score with a heavy weight prefers gold ones.
     let fw = Framework::new()
@@ -326,9 +338,12 @@ fn framework_and_snapshot_are_shareable_across_threads() {
 fn a_score_that_cannot_tell_nodes_apart_is_skipped_without_changing_the_choice() {
     // No spread selectors: SelectorSpread is irrelevant, and the result equals a framework without it.
     let mut s = cluster(5, "4", "8Gi");
-    s.add_pod(&pod("a").req("2", "1Gi").node("n0").info());
-    s.add_pod(&pod("b").req("1", "4Gi").node("n3").info());
-    let p = pod("p").label("app", "web").req("500m", "1Gi").info();
+    s.add_pod(&pod("a").container_requesting("2", "1Gi").node("n0").info());
+    s.add_pod(&pod("b").container_requesting("1", "4Gi").node("n3").info());
+    let p = pod("p")
+        .label("app", "web")
+        .container_requesting("500m", "1Gi")
+        .info();
     let with = Framework::new();
     let without = Framework::empty()
         .with_filter(Box::new(crate::scheduler::NodeResourcesFit))

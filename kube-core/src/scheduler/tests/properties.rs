@@ -3,7 +3,7 @@
 //! FitError means no node fits (checked by brute force against an independent model), and the
 //! incremental snapshot equals one rebuilt from scratch.
 
-use super::builders::{node, pod, NodeBuilder};
+use super::builders::{node, pod, Info, NodeBuilder};
 use crate::node::Node;
 use crate::scheduler::{
     uniform, Framework, HostPort, PodInfo, Rng, ScorePlugin, SelectorSpread, Snapshot, SplitMix64,
@@ -190,7 +190,7 @@ fn random_node(rng: &mut SplitMix64, name: &str) -> RefNode {
             b = b.capacity(res, q);
         } else {
             b = b.capacity(res, "1000");
-            b.0.status.allocatable.insert(res.into(), q.into());
+            b = b.allocatable(res, q);
         }
     }
     let mut labels = BTreeMap::new();
@@ -219,7 +219,7 @@ fn random_node(rng: &mut SplitMix64, name: &str) -> RefNode {
         _ => true,
     };
     RefNode {
-        obj: b.obj(),
+        obj: b.build(),
         cpu,
         mem,
         max_pods,
@@ -232,14 +232,14 @@ fn random_node(rng: &mut SplitMix64, name: &str) -> RefNode {
 
 /// A random pending pod.
 fn random_pod(rng: &mut SplitMix64, name: &str) -> PodInfo {
-    let mut b = pod(name).ns(pick_str(rng, &["default", "default", "other"]));
+    let mut b = pod(name).namespace(pick_str(rng, &["default", "default", "other"]));
     for _ in 0..uniform(rng, 3) {
         let cpu = *pick(rng, &["", "0", "100m", "250m", "500m", "1"]);
         let mem = *pick(rng, &["", "0", "128Mi", "256Mi", "1Gi"]);
         b = if chance(rng, 25) {
-            b.req("", "").limits(cpu, mem)
+            b.container_requesting("", "").limits(cpu, mem)
         } else {
-            b.req(cpu, mem)
+            b.container_requesting(cpu, mem)
         };
     }
     if chance(rng, 30) {
@@ -445,7 +445,7 @@ fn run_cluster(seed: u64) {
             .label("app", "cache")
             .label("track", "stable")
             .info(),
-        pod("probe").ns("other").label("app", "web").info(),
+        pod("probe").namespace("other").label("app", "web").info(),
     ];
     for n in model.nodes.iter().filter(|n| n.present) {
         let name = n.obj.metadata.name.as_str();
@@ -507,13 +507,15 @@ fn random_streams_fill_clusters_exactly() {
         for i in 0..(1 + uniform(&mut rng, 12)) {
             let cpu = 1 + uniform(&mut rng, 8) as i64;
             let name = format!("n{i}");
-            snapshot.upsert_node(&node(&name).cpu(&cpu.to_string()).mem("64Gi").obj());
+            snapshot.upsert_node(&node(&name).cpu(&cpu.to_string()).memory("64Gi").build());
             caps.insert(name, cpu * 1000);
         }
         let fw = Framework::new();
         let mut placed = 0;
         loop {
-            let mut p = pod(&format!("p{placed}")).req("500m", "1Gi").info();
+            let mut p = pod(&format!("p{placed}"))
+                .container_requesting("500m", "1Gi")
+                .info();
             match fw.schedule(&p, &snapshot, &mut rng) {
                 Ok(r) => {
                     p.set_node_name(r.node);

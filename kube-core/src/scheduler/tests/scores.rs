@@ -1,6 +1,6 @@
 //! One table per default score.
 
-use super::builders::{node, pod, NodeBuilder, PodBuilder};
+use super::builders::{node, pod, Info, NodeBuilder, PodBuilder};
 use crate::scheduler::{
     default_scores, BalancedAllocation, LeastAllocated, ScorePlugin, SelectorSpread, Snapshot,
     MAX_NODE_SCORE,
@@ -13,7 +13,7 @@ type Case = (PodBuilder, NodeBuilder, Vec<PodBuilder>, i64);
 fn check(plugin: &dyn ScorePlugin, cases: Vec<Case>) {
     for (i, (p, n, existing, want)) in cases.into_iter().enumerate() {
         let p = p.info();
-        let n = n.obj();
+        let n = n.build();
         let mut s = Snapshot::new();
         s.upsert_node(&n);
         for e in existing {
@@ -44,41 +44,46 @@ fn least_allocated() {
         vec![
             // cpu (4000-1000)/4000 = 75, memory (8-2)/8 = 75.
             (
-                pod("p").req("1", "2Gi"),
-                node("n").cpu("4").mem("8Gi"),
+                pod("p").container_requesting("1", "2Gi"),
+                node("n").cpu("4").memory("8Gi"),
                 vec![],
                 75,
             ),
             // cpu 50, memory 87.5 → 87; average 68.
             (
-                pod("p").req("2", "1Gi"),
-                node("n").cpu("4").mem("8Gi"),
+                pod("p").container_requesting("2", "1Gi"),
+                node("n").cpu("4").memory("8Gi"),
                 vec![],
                 68,
             ),
             // Existing pods count: cpu (4000-3000)/4000 = 25, memory (8-4)/8 = 50.
             (
-                pod("p").req("1", "2Gi"),
-                node("n").cpu("4").mem("8Gi"),
-                vec![pod("o").req("2", "2Gi")],
+                pod("p").container_requesting("1", "2Gi"),
+                node("n").cpu("4").memory("8Gi"),
+                vec![pod("o").container_requesting("2", "2Gi")],
                 37,
             ),
             // No requests: 100m / 200Mi for scoring. cpu (1000-100)/1000 = 90, memory (1000Mi-200Mi)/1000Mi = 80.
             (
-                pod("p").req("", ""),
-                node("n").cpu("1").mem("1000Mi"),
+                pod("p").container_requesting("", ""),
+                node("n").cpu("1").memory("1000Mi"),
                 vec![],
                 85,
             ),
             // Over capacity or unknown capacity scores 0 for that resource.
             (
-                pod("p").req("5", "1Gi"),
-                node("n").cpu("4").mem("2Gi"),
+                pod("p").container_requesting("5", "1Gi"),
+                node("n").cpu("4").memory("2Gi"),
                 vec![],
                 25,
             ),
-            (pod("p").req("1", "1Gi"), node("n"), vec![], 0),
-            (pod("p"), node("n").cpu("1").mem("1Gi"), vec![], 100),
+            (
+                pod("p").container_requesting("1", "1Gi"),
+                node("n"),
+                vec![],
+                0,
+            ),
+            (pod("p"), node("n").cpu("1").memory("1Gi"), vec![], 100),
         ],
     );
 }
@@ -90,40 +95,45 @@ fn balanced_allocation() {
         vec![
             // Equal fractions (0.25, 0.25).
             (
-                pod("p").req("1", "2Gi"),
-                node("n").cpu("4").mem("8Gi"),
+                pod("p").container_requesting("1", "2Gi"),
+                node("n").cpu("4").memory("8Gi"),
                 vec![],
                 100,
             ),
             // k8s' "differently sized machines": 3000/4000 = 0.75 vs 5000/10000 = 0.5 → 75.
             (
-                pod("p").req("3", "5000"),
-                node("n").cpu("4").mem("10000"),
+                pod("p").container_requesting("3", "5000"),
+                node("n").cpu("4").memory("10000"),
                 vec![],
                 75,
             ),
             // 0.5 vs 0.125 → 62.5 → 62.
             (
-                pod("p").req("2", "1Gi"),
-                node("n").cpu("4").mem("8Gi"),
+                pod("p").container_requesting("2", "1Gi"),
+                node("n").cpu("4").memory("8Gi"),
                 vec![],
                 62,
             ),
             // Existing pods count: (1+1)/4 = 0.5 vs (1+3)/8 = 0.5.
             (
-                pod("p").req("1", "1Gi"),
-                node("n").cpu("4").mem("8Gi"),
-                vec![pod("o").req("1", "3Gi")],
+                pod("p").container_requesting("1", "1Gi"),
+                node("n").cpu("4").memory("8Gi"),
+                vec![pod("o").container_requesting("1", "3Gi")],
                 100,
             ),
             // A full resource, or an unknown one, scores 0.
             (
-                pod("p").req("4", "1Gi"),
-                node("n").cpu("4").mem("8Gi"),
+                pod("p").container_requesting("4", "1Gi"),
+                node("n").cpu("4").memory("8Gi"),
                 vec![],
                 0,
             ),
-            (pod("p").req("1", ""), node("n").cpu("4"), vec![], 0),
+            (
+                pod("p").container_requesting("1", ""),
+                node("n").cpu("4"),
+                vec![],
+                0,
+            ),
         ],
     );
 }
@@ -139,7 +149,7 @@ fn sel(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 fn selector_spread() {
     let mut s = Snapshot::new();
     for n in ["n1", "n2", "n3", "n4"] {
-        s.upsert_node(&node(n).cpu("4").mem("8Gi").obj());
+        s.upsert_node(&node(n).cpu("4").memory("8Gi").build());
     }
     s.set_spread_selectors(vec![sel(&[("app", "web")])]);
     for (i, n) in ["n1", "n1", "n2", "n4"].iter().enumerate() {

@@ -1,6 +1,6 @@
 //! PodInfo, NodeInfo and Snapshot bookkeeping.
 
-use super::builders::{node, pod};
+use super::builders::{node, pod, Info};
 use crate::scheduler::{
     pod_key, HostPort, NodeInfo, PodInfo, Snapshot, SpreadSelector, DEFAULT_MAX_PODS,
     DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST,
@@ -16,38 +16,65 @@ fn pod_info_requests() {
     let cases: Vec<(PodInfo, i64, i64, i64, i64)> = vec![
         (pod("none").info(), 0, 0, 0, 0),
         (
-            pod("empty-container").req("", "").info(),
+            pod("empty-container").container_requesting("", "").info(),
             0,
             0,
             DEFAULT_MILLI_CPU_REQUEST,
             DEFAULT_MEMORY_REQUEST,
         ),
-        (pod("one").req("500m", "1Gi").info(), 500, GI, 500, GI),
         (
-            pod("two").req("500m", "1Gi").req("250m", "").info(),
+            pod("one").container_requesting("500m", "1Gi").info(),
+            500,
+            GI,
+            500,
+            GI,
+        ),
+        (
+            pod("two")
+                .container_requesting("500m", "1Gi")
+                .container_requesting("250m", "")
+                .info(),
             750,
             GI,
             750,
             GI + DEFAULT_MEMORY_REQUEST,
         ),
         (
-            pod("limits").req("", "").limits("2", "64Mi").info(),
+            pod("limits")
+                .container_requesting("", "")
+                .limits("2", "64Mi")
+                .info(),
             2000,
             64 * MI,
             2000,
             64 * MI,
         ),
         (
-            pod("req-wins").req("100m", "").limits("2", "").info(),
+            pod("req-wins")
+                .container_requesting("100m", "")
+                .limits("2", "")
+                .info(),
             100,
             0,
             100,
             DEFAULT_MEMORY_REQUEST,
         ),
-        (pod("explicit-zero").req("0", "0").info(), 0, 0, 0, 0),
-        (pod("unparsable").req("lots", "1Gi").info(), 0, GI, 0, GI),
         (
-            pod("fraction").req("0.1", "1.5Gi").info(),
+            pod("explicit-zero").container_requesting("0", "0").info(),
+            0,
+            0,
+            0,
+            0,
+        ),
+        (
+            pod("unparsable").container_requesting("lots", "1Gi").info(),
+            0,
+            GI,
+            0,
+            GI,
+        ),
+        (
+            pod("fraction").container_requesting("0.1", "1.5Gi").info(),
             100,
             3 * GI / 2,
             100,
@@ -66,15 +93,15 @@ fn pod_info_requests() {
 #[test]
 fn pod_info_identity_and_ports() {
     let mut p = pod("web")
-        .ns("prod")
+        .namespace("prod")
         .label("app", "web")
         .node_selector("zone", "a")
-        .req("", "")
+        .container_requesting("", "")
         .host_port(80)
         .host_port_on("::", "UDP", 53)
         .host_port_on("10.0.0.1", "TCP", 8080)
         .node("n1")
-        .obj();
+        .build();
     p.metadata.uid = "u-1".into();
     p.spec.containers[0].ports.push(crate::pod::ContainerPort {
         container_port: 9000,
@@ -137,7 +164,7 @@ fn host_port_conflicts() {
 
 #[test]
 fn node_info_from_node() {
-    let n = node("n1").cpu("2").mem("4Gi").label("zone", "a").info();
+    let n = node("n1").cpu("2").memory("4Gi").label("zone", "a").info();
     assert_eq!(
         (n.name(), n.allocatable_milli_cpu(), n.allocatable_memory()),
         ("n1", 2000, 4 * GI)
@@ -184,10 +211,13 @@ fn node_info_from_node() {
 
 #[test]
 fn node_info_accounting() {
-    let mut n = node("n1").cpu("4").mem("8Gi").info();
-    let a = pod("a").req("1", "1Gi").host_port(80).info();
+    let mut n = node("n1").cpu("4").memory("8Gi").info();
+    let a = pod("a")
+        .container_requesting("1", "1Gi")
+        .host_port(80)
+        .info();
     let b = pod("b")
-        .req("500m", "")
+        .container_requesting("500m", "")
         .host_port_on("10.0.0.1", "UDP", 53)
         .info();
     n.add_pod(&a);
@@ -218,7 +248,7 @@ fn node_info_accounting() {
 fn snapshot_with(nodes: &[&str]) -> Snapshot {
     let mut s = Snapshot::new();
     for name in nodes {
-        s.upsert_node(&node(name).cpu("4").mem("8Gi").obj());
+        s.upsert_node(&node(name).cpu("4").memory("8Gi").build());
     }
     s
 }
@@ -227,14 +257,14 @@ fn snapshot_with(nodes: &[&str]) -> Snapshot {
 fn snapshot_nodes_and_pods() {
     let mut s = snapshot_with(&["n1", "n2", "n3"]);
     assert_eq!(s.num_nodes(), 3);
-    s.add_pod(&pod("a").req("1", "1Gi").node("n1").info());
-    s.add_pod(&pod("b").req("1", "").node("n2").info());
-    s.add_pod(&pod("unbound").req("1", "").info()); // ignored
+    s.add_pod(&pod("a").container_requesting("1", "1Gi").node("n1").info());
+    s.add_pod(&pod("b").container_requesting("1", "").node("n2").info());
+    s.add_pod(&pod("unbound").container_requesting("1", "").info()); // ignored
     assert!(s.has_pod("default/a") && !s.has_pod("default/unbound"));
     assert_eq!(s.num_pods(), 2);
 
     // Updating a node keeps its pods.
-    s.upsert_node(&node("n1").cpu("8").mem("8Gi").unschedulable().obj());
+    s.upsert_node(&node("n1").cpu("8").memory("8Gi").unschedulable().build());
     let n1 = s.node("n1").unwrap();
     assert_eq!(
         (
@@ -247,7 +277,7 @@ fn snapshot_nodes_and_pods() {
     assert!(n1.is_unschedulable());
 
     // Re-adding a pod on another node moves it.
-    s.add_pod(&pod("a").req("1", "1Gi").node("n3").info());
+    s.add_pod(&pod("a").container_requesting("1", "1Gi").node("n3").info());
     assert_eq!(s.node("n1").unwrap().pod_count(), 0);
     assert_eq!(s.node("n3").unwrap().requested_memory(), GI);
 
@@ -258,7 +288,7 @@ fn snapshot_nodes_and_pods() {
     assert_eq!(s.nodes()[0].name(), "n2");
     assert!(s.node("n1").is_none() && s.node("n2").is_some());
     assert!(s.has_pod("default/a"));
-    s.upsert_node(&node("n3").cpu("4").mem("8Gi").obj());
+    s.upsert_node(&node("n3").cpu("4").memory("8Gi").build());
     assert_eq!(s.node("n3").unwrap().requested_memory(), GI);
 
     s.remove_pod("default/a");
@@ -270,11 +300,22 @@ fn snapshot_nodes_and_pods() {
 #[test]
 fn snapshot_pods_wait_for_their_node() {
     let mut s = Snapshot::new();
-    s.add_pod(&pod("early").req("1", "").host_port(80).node("late").info());
-    s.add_pod(&pod("gone").req("1", "").node("late").info());
+    s.add_pod(
+        &pod("early")
+            .container_requesting("1", "")
+            .host_port(80)
+            .node("late")
+            .info(),
+    );
+    s.add_pod(
+        &pod("gone")
+            .container_requesting("1", "")
+            .node("late")
+            .info(),
+    );
     s.remove_pod("default/gone");
     assert!(s.has_pod("default/early"));
-    s.upsert_node(&node("late").cpu("2").obj());
+    s.upsert_node(&node("late").cpu("2").build());
     let n = s.node("late").unwrap();
     assert_eq!((n.requested_milli_cpu(), n.pod_count()), (1000, 1));
     assert!(n.port_conflicts(&HostPort::new("", "TCP", 80)));
@@ -283,7 +324,7 @@ fn snapshot_pods_wait_for_their_node() {
 /// The raw spread count of a pod with `labels` in `ns` on each of `nodes`.
 fn spread_counts(s: &Snapshot, ns: &str, labels: &[(&str, &str)], nodes: &[&str]) -> Vec<i64> {
     use crate::scheduler::{ScorePlugin, SelectorSpread};
-    let mut b = pod("probe").ns(ns);
+    let mut b = pod("probe").namespace(ns);
     for (k, v) in labels {
         b = b.label(k, v);
     }
@@ -317,7 +358,7 @@ fn snapshot_spread_counts() {
     s.add_pod(&pod("db").label("app", "db").node("n2").info());
     s.add_pod(
         &pod("other-ns")
-            .ns("other")
+            .namespace("other")
             .label("app", "web")
             .node("n2")
             .info(),
@@ -366,7 +407,7 @@ fn snapshot_spread_counts() {
     // Incremental updates.
     s.remove_pod("default/w1");
     s.add_pod(&web("w4", "stable", "n2"));
-    let mut dying = pod("dying").label("app", "web").node("n1").obj();
+    let mut dying = pod("dying").label("app", "web").node("n1").build();
     dying.metadata.deletion_timestamp = "2024-01-01T00:00:00Z".into();
     s.add_pod(&PodInfo::new(&dying));
     assert_eq!(
@@ -374,7 +415,7 @@ fn snapshot_spread_counts() {
         [1, 2]
     );
     s.remove_node("n2");
-    s.upsert_node(&node("n2").obj());
+    s.upsert_node(&node("n2").build());
     assert_eq!(
         spread_counts(&s, "default", &[("app", "web")], &nodes),
         [1, 2]

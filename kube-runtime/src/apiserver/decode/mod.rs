@@ -145,7 +145,7 @@ pub fn decode_object<T: Served>(
     let value = decode_document(body, yaml_declared)?;
     let info = resource.info();
     let (want_kind, want_version) = match version {
-        Version::V1 => (info.kind, "v1"),
+        Version::V1 => (info.kind, info.api_version),
         Version::V1Beta1 => (info.v1beta1_kind, "v1beta1"),
     };
     if let Some(kind) = value.get("kind") {
