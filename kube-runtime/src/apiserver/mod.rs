@@ -38,6 +38,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use verbs::Endpoint;
 
+/// How long open connections may finish their requests once the server stops.
+const CONNECTION_DRAIN: Duration = Duration::from_secs(1);
+
 /// Settings of the API server.
 #[derive(Clone, Debug)]
 pub struct ApiServerConfig {
@@ -67,6 +70,17 @@ pub struct ApiServer {
     registry: Registry,
     metrics: Metrics,
     config: ApiServerConfig,
+    /// Set when serving ends: open connections finish and close, watches end cleanly.
+    stopping: tokio::sync::watch::Sender<bool>,
+}
+
+/// Marks the server as stopping when serving ends, however it ends (returned or dropped).
+struct StopOnDrop(Arc<ApiServer>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stopping.send_replace(true);
+    }
 }
 
 /// A server accepting connections in the background.
@@ -105,6 +119,7 @@ impl ApiServer {
             registry: Registry::new(store),
             metrics: Metrics::default(),
             config,
+            stopping: tokio::sync::watch::channel(false).0,
         })
     }
 
@@ -146,13 +161,17 @@ impl ApiServer {
         })
     }
 
-    /// Serves connections from `listener` until `shutdown` completes.
+    /// Serves connections from `listener` until `shutdown` completes; then open connections
+    /// finish the requests in flight (watches: at most a short grace period) and close.
     pub async fn serve(
         self: Arc<Self>,
         listener: TcpListener,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
+        // Connections and watches follow this: when serving ends (or this future is dropped),
+        // they finish and close.
+        let _stop = StopOnDrop(self.clone());
         loop {
             let (stream, _) = tokio::select! {
                 _ = &mut shutdown => return,
@@ -167,12 +186,24 @@ impl ApiServer {
             };
             let _ = stream.set_nodelay(true);
             let srv = self.clone();
+            let mut stopping = self.stopping.subscribe();
             tokio::spawn(async move {
                 let svc = service_fn(move |req| handle(srv.clone(), req));
-                if let Err(e) = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await
-                {
+                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+                tokio::pin!(conn);
+                let ended = tokio::select! {
+                    r = conn.as_mut() => r,
+                    // Stopping (or the server dropped): finish the requests in flight, then close;
+                    // long-running responses (watches) are cut after a short grace period.
+                    _ = async { drop(stopping.wait_for(|s| *s).await) } => {
+                        conn.as_mut().graceful_shutdown();
+                        match tokio::time::timeout(CONNECTION_DRAIN, conn.as_mut()).await {
+                            Ok(r) => r,
+                            Err(_) => Ok(()),
+                        }
+                    }
+                };
+                if let Err(e) = ended {
                     tracing::debug!("connection ended: {e}");
                 }
             });

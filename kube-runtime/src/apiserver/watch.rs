@@ -43,7 +43,8 @@ fn line(v: serde_json::Value) -> Bytes {
     Bytes::from(buf)
 }
 
-/// Starts streaming `watch` to the client until it disconnects, the watch ends, or `timeout` passes.
+/// Starts streaming `watch` to the client until it disconnects, the watch ends, `timeout`
+/// passes or the server stops.
 pub fn stream<T: Strategy + V1Beta1>(
     srv: Arc<ApiServer>,
     mut watch: RegistryWatch<T>,
@@ -55,9 +56,14 @@ pub fn stream<T: Strategy + V1Beta1>(
         srv.metrics.watchers_add(1);
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
+        let mut stopping = srv.stopping.subscribe();
+        let stopped = async move { drop(stopping.wait_for(|s| *s).await) };
+        tokio::pin!(stopped);
         loop {
             tokio::select! {
                 _ = &mut deadline => break,
+                // The server is stopping: end the stream cleanly; the client re-watches.
+                _ = &mut stopped => break,
                 _ = tx.closed() => break,
                 ev = watch.next() => match ev {
                     None => break,

@@ -133,9 +133,8 @@ impl TestCluster {
         self.http.base_url()
     }
 
-    /// Stops the API server; the store is kept. [`TestCluster::http`] is replaced by a client
-    /// with no open connections, so it sees the server gone (`RunningServer::shutdown` stops
-    /// accepting, but connections already open keep being served until they close).
+    /// Stops the API server (its open connections close, watches included); the store is kept.
+    /// [`TestCluster::http`] is replaced by a client with an empty connection pool.
     pub async fn stop_server(&mut self) -> Result<(), TestClusterError> {
         if let Some(server) = self.server.take() {
             server.shutdown().await;

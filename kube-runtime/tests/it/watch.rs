@@ -180,3 +180,24 @@ async fn v1beta1_watch_and_timeout() {
     // The server ends the stream once timeoutSeconds pass.
     assert!(w.next().await.is_none());
 }
+
+#[tokio::test]
+async fn stopping_the_server_ends_open_watches() {
+    let mut s = TestServer::start().await;
+    s.call(
+        Method::POST,
+        "/api/v1/namespaces/default/pods",
+        Some(pod("a", json!({}))),
+    )
+    .await;
+    let mut w = s.watch("/api/v1/namespaces/default/pods?watch=true").await;
+    assert_eq!(w.next_summary().await, Some(("ADDED".into(), "a".into())));
+    s.cluster.stop_server().await.expect("stop");
+    // The stream ends (rather than hanging on a connection the stopped server still serves).
+    let ended = tokio::time::timeout(Duration::from_secs(5), w.next()).await;
+    assert_eq!(
+        ended.ok(),
+        Some(None),
+        "the watch must end when the server stops"
+    );
+}
