@@ -6,8 +6,12 @@
 //! never misses a change even across compaction or a lost connection.
 
 pub mod reflector;
+pub mod shared;
+pub mod watcher;
 
 pub use reflector::{index, key_of, object_key, Cache, CacheEvent, IndexFn, Writer};
+pub use shared::SharedInformers;
+pub use watcher::{Watcher, WatcherEvent};
 
 use crate::client::{ApiClient, ListParams};
 use kube_core::store::Revision;

@@ -4,6 +4,7 @@ mod apiserver;
 mod binding;
 #[cfg(feature = "etcd")]
 mod etcd;
+mod informer;
 mod scheduler;
 mod store_contract;
 mod support;
