@@ -19,13 +19,45 @@ use kube_runtime::informer::{CacheEvent, SharedInformers};
 use kube_runtime::registry::Registry;
 use kube_runtime::store::MemoryStore;
 use serde_json::json;
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::error::Error;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type BoxError = Box<dyn Error + Send + Sync>;
+
+/// The system allocator, counting the bytes live on the heap (to tell what the cache holds from
+/// what the allocator keeps after transient buffers are freed).
+struct Counting;
+
+static LIVE_HEAP: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_HEAP.fetch_add(layout.size(), Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE_HEAP.fetch_add(new_size, Ordering::Relaxed);
+        LIVE_HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Bytes live on the heap.
+fn live_heap() -> usize {
+    LIVE_HEAP.load(Ordering::Relaxed)
+}
 
 /// Flags.
 #[derive(Parser, Debug)]
@@ -46,6 +78,10 @@ struct Args {
     /// Concurrent writers of the modifications.
     #[arg(long, default_value_t = 4)]
     writers: usize,
+    /// Most modifications written ahead of the slowest consumer (closed loop: the writers measure
+    /// the pipeline's sustained rate instead of overflowing the watch).
+    #[arg(long, default_value_t = 2000)]
+    window: usize,
     /// Worker threads of the API server's runtime.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
@@ -124,6 +160,16 @@ async fn run(
     server_rt: &tokio::runtime::Runtime,
 ) -> Result<serde_json::Value, BoxError> {
     let informers = SharedInformers::new(HttpClient::new(url)?, Clock::real());
+    // What one decoded bench pod holds on the heap, behind an `Arc` as in the cache.
+    let heap0 = live_heap();
+    let one: Arc<Pod> = Arc::new(serde_json::from_str(&pod_json(1))?);
+    let pod_heap = live_heap() - heap0;
+    drop(one);
+    eprintln!(
+        "size_of::<Pod>() = {} bytes; one decoded pod in an Arc: {pod_heap} heap bytes",
+        std::mem::size_of::<Pod>()
+    );
+    let heap_before = live_heap();
     let rss_before = rss_bytes();
     let caches: Vec<_> = (0..args.consumers)
         .map(|_| informers.cache::<Pod>(None, &ListParams::default()))
@@ -135,6 +181,7 @@ async fn run(
     }
     let initial_sync = t0.elapsed();
     let rss_after = rss_bytes();
+    let heap_after = live_heap();
     if caches[0].len() != args.pods {
         return Err(format!("cached {} pods, want {}", caches[0].len(), args.pods).into());
     }
@@ -150,10 +197,13 @@ async fn run(
     let base = Instant::now();
     let written: Arc<Vec<AtomicU64>> =
         Arc::new((0..args.events).map(|_| AtomicU64::new(0)).collect());
+    let seen: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..args.consumers).map(|_| AtomicUsize::new(0)).collect());
     let mut consumers = Vec::new();
-    for c in &caches {
+    for (i, c) in caches.iter().enumerate() {
         let mut rx = c.subscribe();
         let written = written.clone();
+        let seen = seen.clone();
         let want = args.events;
         consumers.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(want);
@@ -165,10 +215,14 @@ async fn run(
                             let now = base.elapsed().as_nanos() as u64;
                             let at = written[seq].load(Ordering::Relaxed);
                             lat.push(Duration::from_nanos(now.saturating_sub(at)));
+                            seen[i].store(lat.len() + lagged as usize, Ordering::Relaxed);
                         }
                     }
                     Ok(_) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => lagged += n,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        lagged += n;
+                        seen[i].store(lat.len() + lagged as usize, Ordering::Relaxed);
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
             }
@@ -182,10 +236,21 @@ async fn run(
     for w in 0..args.writers {
         let registry = registry.clone();
         let written = written.clone();
-        let (events, pods, stride) = (args.events, args.pods, args.writers);
+        let seen = seen.clone();
+        let (events, pods, stride, window) = (args.events, args.pods, args.writers, args.window);
         writers.push(server_rt.spawn(async move {
             let mut seq = w;
             while seq < events {
+                while seq
+                    >= window
+                        + seen
+                            .iter()
+                            .map(|s| s.load(Ordering::Relaxed))
+                            .min()
+                            .unwrap_or(0)
+                {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
                 let name = format!("bench-{:06}", seq % pods);
                 let mut pod: Pod = registry.get("default", &name).await?;
                 pod.metadata.labels.insert("seq".into(), seq.to_string());
@@ -218,6 +283,8 @@ async fn run(
         "events_lagged": lagged_total,
         "rss_before_mb": rss_before >> 20,
         "rss_after_mb": rss_after >> 20,
+        "live_heap_bytes_per_cached_pod": round(heap_after.saturating_sub(heap_before) as f64 / args.pods as f64, 0),
+        "decoded_pod_heap_bytes": pod_heap,
         "pods": args.pods,
         "consumers": args.consumers,
         "watches_opened": informers.watches_opened(),

@@ -211,3 +211,20 @@ fn the_idle_limit_is_the_server_timeout_plus_a_margin() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_error_event_ends_the_watch_with_its_status() {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut w = ClientWatch::<Pod>::from_body(ChannelBody(rx).boxed(), None);
+    tx.send(Bytes::from_static(
+        b"{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"too old resource version\",\"reason\":\"Expired\",\"code\":410}}\n{\"type\":\"BOOKMARK\",\"object\":{}}\n",
+    ))
+    .expect("send");
+    let ev = w.next().await.expect("event").expect("ok");
+    assert_eq!(ev.type_, kube_core::watch::WatchEventType::Modified);
+    let err = w.next().await.expect("event").expect_err("error event");
+    assert!(err.is_gone(), "{err:?}");
+    assert_eq!(err.to_string(), "too old resource version");
+    let err = w.next().await.expect("event").expect_err("unknown type");
+    assert!(err.to_string().contains("BOOKMARK"), "{err}");
+}

@@ -116,7 +116,23 @@ impl<T: Object> ClientWatch<T> {
     }
 }
 
+/// A watch event decoded straight into its typed object (the fast path).
+#[derive(Deserialize)]
+struct TypedEvent<T> {
+    #[serde(rename = "type")]
+    type_: WatchEventType,
+    object: T,
+}
+
 fn decode_line<T: Object>(line: &[u8]) -> Result<WatchEvent<T>, ApiError> {
+    // ADDED/MODIFIED/DELETED decode in one pass; ERROR (a Status) and anything malformed fail
+    // here and take the general path below, which reports them precisely.
+    if let Ok(ev) = serde_json::from_slice::<TypedEvent<T>>(line) {
+        return Ok(WatchEvent {
+            type_: ev.type_,
+            object: ev.object,
+        });
+    }
     let raw: RawEvent = serde_json::from_slice(line)
         .map_err(|e| ApiError::Internal(format!("invalid watch event from the server: {e}")))?;
     let type_ = match raw.type_.as_str() {
