@@ -63,6 +63,10 @@ pub enum ApiError {
     /// 504: the operation timed out.
     #[error("{0}")]
     Timeout(String),
+    /// The server could not be reached or the connection broke (a client-side failure, reported
+    /// as 503 but distinct from a server's own 503 `Status`).
+    #[error("{0}")]
+    Transport(String),
     /// 500: anything else.
     #[error("{0}")]
     Internal(String),
@@ -92,7 +96,7 @@ impl ApiError {
             ApiError::RequestEntityTooLarge(_) => 413,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::UnsupportedMediaType(_) => 415,
-            ApiError::ServiceUnavailable(_) => 503,
+            ApiError::ServiceUnavailable(_) | ApiError::Transport(_) => 503,
             ApiError::Timeout(_) => 504,
             ApiError::Internal(_) => 500,
             ApiError::Other(s) => s.code,
@@ -111,7 +115,9 @@ impl ApiError {
             ApiError::RequestEntityTooLarge(_) => status::REASON_TOO_LARGE,
             ApiError::MethodNotAllowed(_) => status::REASON_METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => status::REASON_UNSUPPORTED_MEDIA_TYPE,
-            ApiError::ServiceUnavailable(_) => status::REASON_SERVICE_UNAVAILABLE,
+            ApiError::ServiceUnavailable(_) | ApiError::Transport(_) => {
+                status::REASON_SERVICE_UNAVAILABLE
+            }
             ApiError::Timeout(_) => status::REASON_TIMEOUT,
             ApiError::Internal(_) => status::REASON_INTERNAL_ERROR,
             ApiError::Other(s) => &s.reason,
@@ -168,6 +174,12 @@ impl ApiError {
     /// True for a 409 AlreadyExists.
     pub fn is_already_exists(&self) -> bool {
         self.code() == 409 && self.reason() == status::REASON_ALREADY_EXISTS
+    }
+
+    /// True for a transport failure (connection refused, reset, timed out), as opposed to an
+    /// error `Status` answered by a server.
+    pub fn is_transport(&self) -> bool {
+        matches!(self, ApiError::Transport(_))
     }
 
     /// True for a 410 (the client must relist).

@@ -2,21 +2,20 @@
 //! `node=<spec.nodeName>`.
 //!
 //! The decision is a pure function ([`desired_labels`]); [`reconcile`] applies it through any
-//! [`ApiClient`]; [`run`] wires a pod cache, the [`Controller`] runner and the client together.
+//! [`ApiClient`]; [`run`] wires a shared pod informer, the [`Controller`] runner and the client
+//! together.
 //! A conflicting write (the pod changed meanwhile) is an error: the runner retries the key with
 //! per-key backoff, by which time the cache holds the newer pod.
-
-pub mod feed;
 
 use kube_core::error::ApiError;
 use kube_core::meta::StringMap;
 use kube_core::Pod;
-use kube_runtime::client::ApiClient;
+use kube_runtime::client::{ApiClient, ListParams};
 use kube_runtime::clock::Clock;
 use kube_runtime::controller::{
     default_error_policy, Action, Controller, ControllerConfig, Shutdown,
 };
-use kube_runtime::informer::reflector::Writer;
+use kube_runtime::informer::SharedInformers;
 use std::sync::Arc;
 
 /// The label this controller maintains.
@@ -65,14 +64,9 @@ pub async fn run<C: ApiClient>(
     config: ControllerConfig,
     shutdown: Shutdown,
 ) {
-    let pods = Writer::<Pod>::new();
-    let cache = pods.cache();
-    let feeder = tokio::spawn(feed::list_and_watch(
-        client.clone(),
-        pods,
-        clock.clone(),
-        shutdown.clone(),
-    ));
+    let informers = SharedInformers::new(client.clone(), clock.clone());
+    let cache = informers.cache::<Pod>(None, &ListParams::default());
+    informers.start();
     Controller::with_config(cache, clock, config)
         .run(
             reconcile::<C>,
@@ -81,7 +75,7 @@ pub async fn run<C: ApiClient>(
             shutdown,
         )
         .await;
-    let _ = feeder.await;
+    informers.shutdown();
 }
 
 #[cfg(test)]

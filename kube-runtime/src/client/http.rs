@@ -16,6 +16,44 @@ use kube_core::Object;
 use kube_core::{Binding, ResourceKind, Status};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::time::Duration;
+
+/// Timeouts of an [`HttpClient`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpClientConfig {
+    /// Longest wait for a TCP connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for a whole answer (for a watch: for its response headers).
+    pub request_timeout: Duration,
+    /// The server-side duration asked of every watch (`timeoutSeconds`, whole seconds, at least 1).
+    pub watch_timeout: Duration,
+    /// Silence tolerated on a watch beyond `watch_timeout` before it is taken as broken.
+    pub watch_idle_margin: Duration,
+}
+
+impl Default for HttpClientConfig {
+    fn default() -> Self {
+        HttpClientConfig {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(60),
+            // kube-rs's choice: just under the 5 minutes proxies commonly allow.
+            watch_timeout: Duration::from_secs(290),
+            watch_idle_margin: Duration::from_secs(30),
+        }
+    }
+}
+
+impl HttpClientConfig {
+    /// The `timeoutSeconds` sent with watches.
+    fn watch_timeout_secs(&self) -> u64 {
+        self.watch_timeout.as_secs().max(1)
+    }
+
+    /// The longest silence tolerated on a watch: the server ends it by then when healthy.
+    pub fn watch_idle_limit(&self) -> Duration {
+        Duration::from_secs(self.watch_timeout_secs()) + self.watch_idle_margin
+    }
+}
 
 /// Errors of API calls made over HTTP.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +74,14 @@ pub enum ClientError {
         /// The transport error.
         #[source]
         source: hyper_util::client::legacy::Error,
+    },
+    /// The connection broke, or the request or answer took longer than its timeout.
+    #[error("transport failure talking to {url}: {reason}")]
+    Transport {
+        /// The request URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
     },
     /// The server answered with an error status.
     #[error("{0}")]
@@ -67,10 +113,19 @@ impl From<ClientError> for ApiError {
     fn from(e: ClientError) -> ApiError {
         match e {
             ClientError::Api(e) => e,
-            ClientError::Connect { .. } => ApiError::ServiceUnavailable(e.to_string()),
+            ClientError::Connect { .. } | ClientError::Transport { .. } => {
+                ApiError::Transport(e.to_string())
+            }
             ClientError::InvalidUrl { .. } => ApiError::BadRequest(e.to_string()),
             ClientError::Response { .. } => ApiError::Internal(e.to_string()),
         }
+    }
+}
+
+fn timed_out(url: &str, limit: Duration) -> ClientError {
+    ClientError::Transport {
+        url: url.to_string(),
+        reason: format!("no answer within {limit:?}"),
     }
 }
 
@@ -207,10 +262,16 @@ impl ApiClient for HttpClient {
         let extra = [
             ("watch", "true".to_string()),
             ("resourceVersion", resource_version.to_string()),
+            (
+                "timeoutSeconds",
+                self.config.watch_timeout_secs().to_string(),
+            ),
         ];
         let path = resource_path(T::RESOURCE, namespace, None) + &query(params, &extra);
-        Ok(ClientWatch::http(
-            self.request_streaming(Method::GET, &path).await?,
+        let body = self.request_streaming(Method::GET, &path).await?;
+        Ok(ClientWatch::from_body(
+            body.map_err(Into::into).boxed(),
+            Some(self.config.watch_idle_limit()),
         ))
     }
 
@@ -231,11 +292,17 @@ impl ApiClient for HttpClient {
 pub struct HttpClient {
     base: String,
     client: Client<HttpConnector, Full<Bytes>>,
+    config: HttpClientConfig,
 }
 
 impl HttpClient {
-    /// A client for `server` (`http://host:port`, or `host:port`).
+    /// A client for `server` (`http://host:port`, or `host:port`) with the default timeouts.
     pub fn new(server: &str) -> Result<HttpClient, ClientError> {
+        HttpClient::with_config(server, HttpClientConfig::default())
+    }
+
+    /// A client for `server` with the given timeouts.
+    pub fn with_config(server: &str, config: HttpClientConfig) -> Result<HttpClient, ClientError> {
         let trimmed = server.trim_end_matches('/');
         let base = if trimmed.contains("://") {
             trimmed.to_string()
@@ -263,13 +330,23 @@ impl HttpClient {
         }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(config.connect_timeout));
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Ok(HttpClient { base, client })
+        Ok(HttpClient {
+            base,
+            client,
+            config,
+        })
     }
 
     /// The server's base URL.
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// The client's timeouts.
+    pub fn config(&self) -> &HttpClientConfig {
+        &self.config
     }
 
     /// Sends a request and returns the raw success body; error statuses become `ClientError::Api`.
@@ -280,49 +357,36 @@ impl HttpClient {
         body: Option<Vec<u8>>,
     ) -> Result<Bytes, ClientError> {
         let url = format!("{}{}", self.base, path);
-        let uri: Uri =
-            url.parse()
-                .map_err(|e: hyper::http::uri::InvalidUri| ClientError::InvalidUrl {
-                    url: url.clone(),
-                    reason: e.to_string(),
+        let req = self.build(method, &url, body)?;
+        let limit = self.config.request_timeout;
+        let exchange = async {
+            let resp = self
+                .client
+                .request(req)
+                .await
+                .map_err(|source| ClientError::Connect {
+                    url: self.base.clone(),
+                    source,
                 })?;
-        let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-        let has_body = body.is_some();
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(HOST, host);
-        if has_body {
-            builder = builder.header(CONTENT_TYPE, "application/json");
+            let status = resp.status();
+            let bytes = resp
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| ClientError::Transport {
+                    url: url.clone(),
+                    reason: format!("reading the answer: {e}"),
+                })?
+                .to_bytes();
+            if status.is_success() {
+                return Ok(bytes);
+            }
+            Err(ClientError::Api(error_from_body(status, &bytes)))
+        };
+        match tokio::time::timeout(limit, exchange).await {
+            Ok(r) => r,
+            Err(_) => Err(timed_out(&url, limit)),
         }
-        let req = builder
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|e| ClientError::InvalidUrl {
-                url: url.clone(),
-                reason: e.to_string(),
-            })?;
-        let resp = self
-            .client
-            .request(req)
-            .await
-            .map_err(|source| ClientError::Connect {
-                url: self.base.clone(),
-                source,
-            })?;
-        let status = resp.status();
-        let bytes = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| ClientError::Response {
-                url: url.clone(),
-                reason: e.to_string(),
-            })?
-            .to_bytes();
-        if status.is_success() {
-            return Ok(bytes);
-        }
-        Err(ClientError::Api(error_from_body(status, &bytes)))
     }
 
     /// Sends a request and returns the response as it arrives (for watches); error statuses become `ClientError::Api`.
@@ -333,14 +397,14 @@ impl HttpClient {
     ) -> Result<Incoming, ClientError> {
         let url = format!("{}{}", self.base, path);
         let req = self.build(method, &url, None)?;
-        let resp = self
-            .client
-            .request(req)
-            .await
-            .map_err(|source| ClientError::Connect {
+        let limit = self.config.request_timeout;
+        let resp = match tokio::time::timeout(limit, self.client.request(req)).await {
+            Ok(r) => r.map_err(|source| ClientError::Connect {
                 url: self.base.clone(),
                 source,
-            })?;
+            })?,
+            Err(_) => return Err(timed_out(&url, limit)),
+        };
         let status = resp.status();
         if status.is_success() {
             return Ok(resp.into_body());
@@ -433,3 +497,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "http_tests.rs"]
+mod robustness_tests;

@@ -6,9 +6,9 @@
 
 mod http;
 mod in_process;
-mod watch;
+pub(crate) mod watch;
 
-pub use self::http::{encode_component, resource_path, ClientError, HttpClient};
+pub use self::http::{encode_component, resource_path, ClientError, HttpClient, HttpClientConfig};
 pub use self::in_process::InProcessClient;
 pub use self::watch::{decode_watch_line, ClientWatch, MAX_WATCH_LINE_BYTES};
 
@@ -20,7 +20,7 @@ use kube_core::Object;
 use std::future::Future;
 
 /// Selectors of list and watch calls, as strings (`labelSelector`, `fieldSelector`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListParams {
     /// Label selector, e.g. `app=web`.
     pub label_selector: String,

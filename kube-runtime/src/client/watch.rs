@@ -1,6 +1,7 @@
 //! [`ClientWatch`]: a typed watch stream from either client.
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
+use http_body_util::combinators::BoxBody;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use kube_core::error::ApiError;
@@ -10,6 +11,10 @@ use kube_core::Status;
 use serde::Deserialize;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
+
+/// The body of an HTTP watch, boxed so tests can script one.
+pub(crate) type WatchBody = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
 /// Longest watch event line accepted from a server (a line is one object; objects are far
 /// smaller than this), so a server that never ends a line cannot grow the client without bound.
@@ -31,7 +36,12 @@ pub(crate) trait InProcessSource<T>: Send {
 
 enum Inner<T> {
     InProcess(Box<dyn InProcessSource<T>>),
-    Http { body: Incoming, buf: BytesMut },
+    Http {
+        body: WatchBody,
+        buf: BytesMut,
+        /// Longest silence tolerated before the stream is taken as broken.
+        idle: Option<Duration>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -49,12 +59,18 @@ impl<T: Object> ClientWatch<T> {
         }
     }
 
-    /// A stream over a chunked HTTP watch response.
+    /// A stream over a chunked HTTP watch response, with no silence limit.
     pub fn http(body: Incoming) -> ClientWatch<T> {
+        ClientWatch::from_body(body.map_err(Into::into).boxed(), None)
+    }
+
+    /// A stream over a watch body; silence longer than `idle` ends it with a transport error.
+    pub(crate) fn from_body(body: WatchBody, idle: Option<Duration>) -> ClientWatch<T> {
         ClientWatch {
             inner: Inner::Http {
                 body,
                 buf: BytesMut::new(),
+                idle,
             },
         }
     }
@@ -63,7 +79,7 @@ impl<T: Object> ClientWatch<T> {
     pub async fn next(&mut self) -> Option<Result<WatchEvent<T>, ApiError>> {
         match &mut self.inner {
             Inner::InProcess(w) => w.next().await,
-            Inner::Http { body, buf } => loop {
+            Inner::Http { body, buf, idle } => loop {
                 if let Some(pos) = buf.iter().position(|b| *b == b'\n') {
                     let line = buf.split_to(pos + 1);
                     if line.iter().all(u8::is_ascii_whitespace) {
@@ -77,7 +93,18 @@ impl<T: Object> ClientWatch<T> {
                         "watch event from the server is longer than {MAX_WATCH_LINE_BYTES} bytes"
                     ))));
                 }
-                match body.frame().await? {
+                let frame = match idle {
+                    Some(d) => match tokio::time::timeout(*d, body.frame()).await {
+                        Ok(f) => f,
+                        Err(_) => {
+                            return Some(Err(ApiError::Transport(format!(
+                                "watch stream silent for more than {d:?}"
+                            ))))
+                        }
+                    },
+                    None => body.frame().await,
+                };
+                match frame? {
                     Ok(frame) => {
                         if let Ok(mut data) = frame.into_data() {
                             while data.has_remaining() {
@@ -89,7 +116,7 @@ impl<T: Object> ClientWatch<T> {
                         }
                     }
                     Err(e) => {
-                        return Some(Err(ApiError::ServiceUnavailable(format!(
+                        return Some(Err(ApiError::Transport(format!(
                             "watch stream broken: {e}"
                         ))))
                     }

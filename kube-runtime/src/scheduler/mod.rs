@@ -1,9 +1,11 @@
 //! The scheduler component: watches pending pods and nodes, places pods with the
 //! kube-core framework, and binds them through the API.
 //!
-//! One event loop owns the [`Snapshot`] and the [`SchedulingQueue`]. Informers feed it
-//! pod, node, replication controller and service changes; the snapshot is updated
-//! incrementally from them. A placed pod is *assumed* (added to the snapshot at once, so
+//! One event loop owns the [`Snapshot`] and the [`SchedulingQueue`]. It reads pods, nodes,
+//! replication controllers and services from shared caches ([`SharedInformers`]; no private
+//! copy of any object) and subscribes to their changes; the snapshot is updated
+//! incrementally from them. A subscription that lagged is answered by re-reading the cache
+//! (level-triggered: the view is rebuilt, nothing is lost). A placed pod is *assumed* (added to the snapshot at once, so
 //! the next decision sees its ports and resources) and bound in the background; a failed
 //! bind un-assumes it and puts it back with backoff. A pod that fits nowhere gets
 //! `PodScheduled=False/Unschedulable` with the reasons and a `FailedScheduling` event, and
@@ -13,8 +15,9 @@
 pub mod queue;
 
 use crate::client::{ApiClient, ListParams};
+use crate::clock::Clock;
 use crate::events::{EventRecorder, NORMAL, WARNING};
-use crate::informer::{object_key, Change, Informer};
+use crate::informer::{object_key, Cache, CacheEvent, SharedInformers};
 use kube_core::error::ApiError;
 use kube_core::pod::{
     PodCondition, CONDITION_FALSE, CONDITION_POD_SCHEDULED, PHASE_FAILED, PHASE_SUCCEEDED,
@@ -27,7 +30,8 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, mpsc, Semaphore};
 
 /// Settings of the scheduler.
 pub struct SchedulerConfig {
@@ -43,6 +47,8 @@ pub struct SchedulerConfig {
     pub bind_concurrency: usize,
     /// Whether to record a `Scheduled` event per bound pod.
     pub record_scheduled_events: bool,
+    /// The source of time (retry timers and condition timestamps).
+    pub clock: Clock,
 }
 
 impl Default for SchedulerConfig {
@@ -54,6 +60,7 @@ impl Default for SchedulerConfig {
             max_backoff: Duration::from_secs(60),
             bind_concurrency: 32,
             record_scheduled_events: true,
+            clock: Clock::real(),
         }
     }
 }
@@ -67,24 +74,44 @@ struct BindOutcome {
     result: Result<(), ApiError>,
 }
 
-/// Runs the scheduler against `client` until `shutdown` completes.
+/// Runs the scheduler against `client` until `shutdown` completes, on caches of its own.
 pub async fn run<C: ApiClient>(
     client: C,
     config: SchedulerConfig,
     shutdown: impl Future<Output = ()>,
 ) {
-    let (pod_tx, mut pod_rx) = mpsc::unbounded_channel::<Change<Pod>>();
-    let (node_tx, mut node_rx) = mpsc::unbounded_channel::<Change<Node>>();
-    let (rc_tx, mut rc_rx) = mpsc::unbounded_channel::<Change<ReplicationController>>();
-    let (svc_tx, mut svc_rx) = mpsc::unbounded_channel::<Change<Service>>();
-    let informers = [
-        tokio::spawn(Informer::new(client.clone(), ListParams::default()).run(pod_tx)),
-        tokio::spawn(Informer::new(client.clone(), ListParams::default()).run(node_tx)),
-        tokio::spawn(Informer::new(client.clone(), ListParams::default()).run(rc_tx)),
-        tokio::spawn(Informer::new(client.clone(), ListParams::default()).run(svc_tx)),
-    ];
+    let informers = SharedInformers::new(client.clone(), config.clock.clone());
+    run_with(&informers, client, config, shutdown).await;
+    informers.shutdown();
+}
+
+/// Runs the scheduler on the shared caches of `informers` (started here if they are not yet)
+/// until `shutdown` completes.
+pub async fn run_with<C: ApiClient>(
+    informers: &SharedInformers<C>,
+    client: C,
+    config: SchedulerConfig,
+    shutdown: impl Future<Output = ()>,
+) {
+    let all = ListParams::default();
+    let caches = Caches {
+        pods: informers.cache::<Pod>(None, &all),
+        nodes: informers.cache::<Node>(None, &all),
+        rcs: informers.cache::<ReplicationController>(None, &all),
+        services: informers.cache::<Service>(None, &all),
+    };
+    // Subscribe before starting, so no change falls between the two.
+    let mut pod_rx = caches.pods.subscribe();
+    let mut node_rx = caches.nodes.subscribe();
+    let mut rc_rx = caches.rcs.subscribe();
+    let mut svc_rx = caches.services.subscribe();
+    informers.start();
     let (bind_tx, mut bind_rx) = mpsc::unbounded_channel::<BindOutcome>();
-    let mut s = State::new(client, config, bind_tx);
+    let mut s = State::new(client, config, caches, bind_tx);
+    // Caches synced before we subscribed announce nothing more: read them.
+    s.resync_pods();
+    s.resync_nodes();
+    s.resync_selectors();
     tokio::pin!(shutdown);
     loop {
         // A ready pod must not wait on the timer: tokio's timer ticks in whole milliseconds.
@@ -93,18 +120,46 @@ pub async fn run<C: ApiClient>(
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
-            Some(c) = pod_rx.recv() => s.on_pod(c),
-            Some(c) = node_rx.recv() => s.on_node(c),
-            Some(c) = rc_rx.recv() => s.on_rc(c),
-            Some(c) = svc_rx.recv() => s.on_service(c),
+            r = pod_rx.recv() => match r {
+                Ok(e) => s.on_pod(e),
+                Err(e) => lagged(e, &mut pod_rx, || s.resync_pods()),
+            },
+            r = node_rx.recv() => match r {
+                Ok(e) => s.on_node(e),
+                Err(e) => lagged(e, &mut node_rx, || s.resync_nodes()),
+            },
+            r = rc_rx.recv() => match r {
+                Ok(e) => s.on_rc(e),
+                Err(e) => lagged(e, &mut rc_rx, || s.resync_selectors()),
+            },
+            r = svc_rx.recv() => match r {
+                Ok(e) => s.on_service(e),
+                Err(e) => lagged(e, &mut svc_rx, || s.resync_selectors()),
+            },
             Some(b) = bind_rx.recv() => s.on_bound(b),
             _ = std::future::ready(()), if ready_now => s.schedule_batch(),
             _ = sleep_until(wake), if !ready_now && s.ready_to_schedule() => s.schedule_one(),
         }
     }
-    for i in informers {
-        i.abort();
+}
+
+/// Handles a failed receive: after a lag, skip the stale backlog (re-subscribe at the tail),
+/// then re-read the cache, which is at least as new. (The channel cannot close: the loop's
+/// cache readers keep its sender alive.)
+fn lagged<T: Clone>(e: RecvError, rx: &mut broadcast::Receiver<T>, resync: impl FnOnce()) {
+    if let RecvError::Lagged(n) = e {
+        tracing::debug!("scheduler lagged {n} cache events; re-reading the cache");
+        *rx = rx.resubscribe();
+        resync();
     }
+}
+
+/// The shared caches the scheduler reads.
+struct Caches {
+    pods: Cache<Pod>,
+    nodes: Cache<Node>,
+    rcs: Cache<ReplicationController>,
+    services: Cache<Service>,
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -120,8 +175,12 @@ struct State<C> {
     rng: SplitMix64,
     snapshot: Snapshot,
     queue: SchedulingQueue,
-    /// Unbound pods by key (latest version seen).
-    pending: HashMap<String, Pod>,
+    /// Unbound pods by key (latest version seen; shared with the cache).
+    pending: HashMap<String, Arc<Pod>>,
+    /// Every pod key the loop accounts for (pending or on a node), to notice deletions on resync.
+    tracked: HashSet<String>,
+    caches: Caches,
+    clock: Clock,
     /// Pods assumed onto a node whose binding is in flight.
     in_flight: HashSet<String>,
     rc_selectors: HashMap<String, SpreadSelector>,
@@ -138,9 +197,13 @@ impl<C: ApiClient> State<C> {
     fn new(
         client: C,
         config: SchedulerConfig,
+        caches: Caches,
         bind_tx: mpsc::UnboundedSender<BindOutcome>,
     ) -> State<C> {
         State {
+            tracked: HashSet::new(),
+            caches,
+            clock: config.clock.clone(),
             recorder: EventRecorder::new(client.clone(), "scheduler"),
             client,
             framework: config.framework,
@@ -178,26 +241,50 @@ impl<C: ApiClient> State<C> {
         }
     }
 
-    fn on_pod(&mut self, change: Change<Pod>) {
-        match change {
-            Change::Synced => self.pods_synced = true,
-            Change::Added(pod) | Change::Modified { new: pod, .. } => self.pod_seen(pod),
-            Change::Deleted(pod) => {
-                let key = object_key(&pod);
-                self.pending.remove(&key);
-                self.in_flight.remove(&key);
-                self.queue.remove(&key);
-                if self.snapshot.has_pod(&key) {
-                    self.snapshot.remove_pod(&key);
-                    // A pod left: room may have opened for waiting pods.
-                    self.queue.move_all_to_active();
-                }
-            }
+    fn on_pod(&mut self, event: CacheEvent<Pod>) {
+        match event {
+            CacheEvent::Synced => self.pods_synced = true,
+            CacheEvent::Applied { new, .. } => self.pod_seen(new),
+            CacheEvent::Deleted(pod) => self.pod_gone(&object_key(pod.as_ref())),
         }
     }
 
-    fn pod_seen(&mut self, pod: Pod) {
-        let key = object_key(&pod);
+    fn pod_gone(&mut self, key: &str) {
+        self.tracked.remove(key);
+        self.pending.remove(key);
+        self.in_flight.remove(key);
+        self.queue.remove(key);
+        if self.snapshot.has_pod(key) {
+            self.snapshot.remove_pod(key);
+            // A pod left: room may have opened for waiting pods.
+            self.queue.move_all_to_active();
+        }
+    }
+
+    /// Re-reads every pod from the cache (at start, and after the subscription lagged).
+    fn resync_pods(&mut self) {
+        let pods = self.caches.pods.list();
+        let present: HashSet<String> = pods.iter().map(|p| object_key(p.as_ref())).collect();
+        let gone: Vec<String> = self
+            .tracked
+            .iter()
+            .filter(|k| !present.contains(*k))
+            .cloned()
+            .collect();
+        for key in gone {
+            self.pod_gone(&key);
+        }
+        for pod in pods {
+            self.pod_seen(pod);
+        }
+        if self.caches.pods.is_synced() {
+            self.pods_synced = true;
+        }
+    }
+
+    fn pod_seen(&mut self, pod: Arc<Pod>) {
+        let key = object_key(pod.as_ref());
+        self.tracked.insert(key.clone());
         let terminal = pod.status.phase == PHASE_SUCCEEDED || pod.status.phase == PHASE_FAILED;
         if pod.spec.node_name.is_empty() {
             if self.in_flight.contains(&key) {
@@ -226,45 +313,85 @@ impl<C: ApiClient> State<C> {
         }
     }
 
-    fn on_node(&mut self, change: Change<Node>) {
-        match change {
-            Change::Synced => self.nodes_synced = true,
-            Change::Added(n) | Change::Modified { new: n, .. } => {
-                self.snapshot.upsert_node(&n);
+    fn on_node(&mut self, event: CacheEvent<Node>) {
+        match event {
+            CacheEvent::Synced => self.nodes_synced = true,
+            CacheEvent::Applied { new, .. } => {
+                self.snapshot.upsert_node(&new);
                 self.queue.move_all_to_active();
             }
-            Change::Deleted(n) => self.snapshot.remove_node(&n.metadata.name),
+            CacheEvent::Deleted(n) => self.snapshot.remove_node(&n.metadata.name),
         }
     }
 
-    fn on_rc(&mut self, change: Change<ReplicationController>) {
-        let sel = |rc: &ReplicationController| SpreadSelector {
-            namespace: rc.metadata.namespace.clone(),
-            selector: rc.spec.selector.clone(),
-        };
-        let changed = match change {
-            Change::Synced => false,
-            Change::Added(rc) | Change::Modified { new: rc, .. } => {
-                self.rc_selectors.insert(object_key(&rc), sel(&rc)) != Some(sel(&rc))
+    /// Re-reads every node from the cache.
+    fn resync_nodes(&mut self) {
+        let nodes = self.caches.nodes.list();
+        let present: HashSet<&str> = nodes.iter().map(|n| n.metadata.name.as_str()).collect();
+        let gone: Vec<String> = self
+            .snapshot
+            .nodes()
+            .iter()
+            .map(|n| n.name().to_string())
+            .filter(|n| !present.contains(n.as_str()))
+            .collect();
+        for name in gone {
+            self.snapshot.remove_node(&name);
+        }
+        for n in &nodes {
+            self.snapshot.upsert_node(n);
+        }
+        self.queue.move_all_to_active();
+        if self.caches.nodes.is_synced() {
+            self.nodes_synced = true;
+        }
+    }
+
+    /// Re-reads every replication controller and service selector from the caches.
+    fn resync_selectors(&mut self) {
+        self.rc_selectors = self
+            .caches
+            .rcs
+            .list()
+            .iter()
+            .map(|rc| (object_key(rc.as_ref()), rc_selector(rc)))
+            .collect();
+        self.svc_selectors = self
+            .caches
+            .services
+            .list()
+            .iter()
+            .map(|s| (object_key(s.as_ref()), service_selector(s)))
+            .collect();
+        self.refresh_spread();
+    }
+
+    fn on_rc(&mut self, event: CacheEvent<ReplicationController>) {
+        let changed = match event {
+            CacheEvent::Synced => false,
+            CacheEvent::Applied { new, .. } => {
+                let sel = rc_selector(&new);
+                self.rc_selectors
+                    .insert(object_key(new.as_ref()), sel.clone())
+                    != Some(sel)
             }
-            Change::Deleted(rc) => self.rc_selectors.remove(&object_key(&rc)).is_some(),
+            CacheEvent::Deleted(rc) => self.rc_selectors.remove(&object_key(rc.as_ref())).is_some(),
         };
         if changed {
             self.refresh_spread();
         }
     }
 
-    fn on_service(&mut self, change: Change<Service>) {
-        let sel = |s: &Service| SpreadSelector {
-            namespace: s.metadata.namespace.clone(),
-            selector: s.spec.selector.clone(),
-        };
-        let changed = match change {
-            Change::Synced => false,
-            Change::Added(s) | Change::Modified { new: s, .. } => {
-                self.svc_selectors.insert(object_key(&s), sel(&s)) != Some(sel(&s))
+    fn on_service(&mut self, event: CacheEvent<Service>) {
+        let changed = match event {
+            CacheEvent::Synced => false,
+            CacheEvent::Applied { new, .. } => {
+                let sel = service_selector(&new);
+                self.svc_selectors
+                    .insert(object_key(new.as_ref()), sel.clone())
+                    != Some(sel)
             }
-            Change::Deleted(s) => self.svc_selectors.remove(&object_key(&s)).is_some(),
+            CacheEvent::Deleted(s) => self.svc_selectors.remove(&object_key(s.as_ref())).is_some(),
         };
         if changed {
             self.refresh_spread();
@@ -297,14 +424,14 @@ impl<C: ApiClient> State<C> {
                     tracing::debug!("binding {key}: {e}");
                 } else if self.pending.contains_key(&key) {
                     tracing::warn!("binding {key} failed: {e}");
-                    self.queue.backoff(&key, Instant::now());
+                    self.queue.backoff(&key, self.clock.instant().into_std());
                 }
             }
         }
     }
 
     fn schedule_one(&mut self) {
-        let now = Instant::now();
+        let now = self.clock.instant().into_std();
         let Some(key) = self.queue.pop(now) else {
             return;
         };
@@ -320,12 +447,12 @@ impl<C: ApiClient> State<C> {
                 info.set_node_name(placed.node.clone());
                 self.snapshot.add_pod(&info);
                 self.in_flight.insert(key.clone());
-                self.spawn_bind(key, pod.clone(), placed.node);
+                self.spawn_bind(key, Pod::clone(pod), placed.node);
             }
             Err(fit) => {
                 let message = fit.to_string();
                 self.queue.backoff(&key, now);
-                self.report_unschedulable(pod.clone(), message);
+                self.report_unschedulable(Pod::clone(pod), message);
             }
         }
     }
@@ -369,7 +496,7 @@ impl<C: ApiClient> State<C> {
             status: CONDITION_FALSE.into(),
             reason: REASON_UNSCHEDULABLE.into(),
             message: message.clone(),
-            last_transition_time: kube_core::time::format_rfc3339(unix_now()),
+            last_transition_time: self.clock.now().to_rfc3339(),
             ..PodCondition::default()
         });
         self.recorder
@@ -387,9 +514,16 @@ impl<C: ApiClient> State<C> {
     }
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+fn rc_selector(rc: &ReplicationController) -> SpreadSelector {
+    SpreadSelector {
+        namespace: rc.metadata.namespace.clone(),
+        selector: rc.spec.selector.clone(),
+    }
+}
+
+fn service_selector(s: &Service) -> SpreadSelector {
+    SpreadSelector {
+        namespace: s.metadata.namespace.clone(),
+        selector: s.spec.selector.clone(),
+    }
 }

@@ -1,9 +1,10 @@
 //! The scheduling queue: pending pods in FIFO order, with per-pod exponential backoff.
 //!
-//! Pure: the caller passes the time in. A pod that failed waits `initial · 2^(attempts-1)`,
-//! capped at `max`; any change that may let pods fit (a node added, a pod leaving) makes
+//! Pure: the caller passes the time in. A pod that failed waits the project's [`Backoff`]
+//! (`initial · 2^(attempts-1)`, capped at `max`, unjittered); any change that may let pods fit (a node added, a pod leaving) makes
 //! every waiting pod ready at once.
 
+use kube_core::backoff::Backoff;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -15,8 +16,7 @@ pub struct SchedulingQueue {
     backoff: BTreeSet<(Instant, String)>,
     ready_at: HashMap<String, Instant>,
     attempts: HashMap<String, u32>,
-    initial: Duration,
-    max: Duration,
+    policy: Backoff,
 }
 
 impl SchedulingQueue {
@@ -28,8 +28,7 @@ impl SchedulingQueue {
             backoff: BTreeSet::new(),
             ready_at: HashMap::new(),
             attempts: HashMap::new(),
-            initial,
-            max,
+            policy: Backoff::new(initial, max),
         }
     }
 
@@ -75,14 +74,7 @@ impl SchedulingQueue {
     pub fn backoff(&mut self, key: &str, now: Instant) -> Duration {
         let attempts = self.attempts.entry(key.to_string()).or_insert(0);
         *attempts += 1;
-        let factor = 1u32
-            .checked_shl(attempts.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        let delay = self
-            .initial
-            .checked_mul(factor)
-            .unwrap_or(self.max)
-            .min(self.max);
+        let delay = self.policy.base_delay(attempts.saturating_sub(1));
         if self.queued.remove(key) {
             self.active.retain(|k| k != key);
         }

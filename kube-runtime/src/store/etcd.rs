@@ -27,6 +27,7 @@ use etcd_client::{
     Client, Compare, CompareOp, ConnectOptions, DeleteOptions, EventType, GetOptions, GetResponse,
     KvClient, PutOptions, Txn, TxnOp, TxnOpResponse, TxnResponse, WatchClient, WatchOptions,
 };
+use kube_core::backoff::Backoff;
 use kube_core::store::{
     BoxWatchStream, KeyValue, ListResult, Revision, Store, StoreError, StoreEvent, StoreEventKind,
     WatchStream,
@@ -362,7 +363,9 @@ impl Inner {
     {
         let timeout = self.config.request_timeout;
         let deadline = tokio::time::Instant::now() + timeout;
-        let mut pause = Duration::from_millis(10);
+        let policy = Backoff::new(Duration::from_millis(10), Duration::from_millis(500));
+        let mut tries = 0;
+        let mut pause = policy.base_delay(tries);
         // The most telling failure so far: a member's answer ("no leader") says more than
         // a refused connection to another member.
         let mut worst: Option<etcd_client::Error> = None;
@@ -401,7 +404,8 @@ impl Inner {
                 })));
             }
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(500));
+            tries += 1;
+            pause = policy.base_delay(tries);
         }
     }
 
@@ -505,7 +509,9 @@ impl Inner {
             .with_prev_key();
         let timeout = self.config.request_timeout;
         let deadline = tokio::time::Instant::now() + timeout;
-        let mut pause = Duration::from_millis(10);
+        let policy = Backoff::new(Duration::from_millis(10), Duration::from_millis(500));
+        let mut tries = 0;
+        let mut pause = policy.base_delay(tries);
         // Opening a watch is idempotent: retry it, within the deadline, while a member (or the
         // connection to it) is unavailable, so the client fails over to a live member.
         loop {
@@ -554,7 +560,8 @@ impl Inner {
             }
             tracing::debug!(error = %err, "etcd watch: retrying");
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(500));
+            tries += 1;
+            pause = policy.base_delay(tries);
         }
     }
 
@@ -922,7 +929,9 @@ impl EtcdWatch {
     /// [`EtcdConfig::watch_reconnect_timeout`] passes.
     async fn reconnect(&mut self) -> Result<(), StoreError> {
         let give_up = Instant::now() + self.inner.config.watch_reconnect_timeout;
-        let mut pause = Duration::from_millis(50);
+        let policy = Backoff::new(Duration::from_millis(50), Duration::from_secs(1));
+        let mut tries = 0;
+        let mut pause = policy.base_delay(tries);
         loop {
             match self.inner.open_watch(&self.key, &self.end, self.seen).await {
                 Ok(Ok(stream)) => {
@@ -940,7 +949,8 @@ impl EtcdWatch {
                 Err(StoreError::Unavailable(reason)) if Instant::now() + pause < give_up => {
                     tracing::debug!(%reason, "etcd watch: reconnecting");
                     tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(1));
+                    tries += 1;
+                    pause = policy.base_delay(tries);
                 }
                 Err(e) => return Err(e),
             }

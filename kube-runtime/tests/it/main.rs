@@ -9,6 +9,7 @@ mod controller;
 mod etcd;
 mod faulty_store;
 mod hostile;
+mod informer;
 mod leader_election;
 mod lease;
 mod scheduler;
