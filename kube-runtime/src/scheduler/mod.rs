@@ -204,7 +204,7 @@ impl<C: ApiClient> State<C> {
             tracked: HashSet::new(),
             caches,
             clock: config.clock.clone(),
-            recorder: EventRecorder::new(client.clone(), "scheduler"),
+            recorder: EventRecorder::with_clock(client.clone(), "scheduler", config.clock.clone()),
             client,
             framework: config.framework,
             rng: SplitMix64::new(config.seed),
