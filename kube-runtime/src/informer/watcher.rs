@@ -8,7 +8,8 @@
 //! - `Watching { rev, stream }`: each event is emitted and advances `rev` to the object's
 //!   `resourceVersion`. A stream the server ended (its timeout) or that broke goes back to
 //!   `Resume(rev)`: the next watch starts right after the last revision seen, so nothing is
-//!   missed and nothing repeated. A 410 Gone (on opening or as an ERROR event) goes back to
+//!   missed and nothing repeated (a watch ended within [`MIN_WATCH_DURATION`] of opening waits
+//!   a backoff step first, so a server ending every watch at once cannot make it spin). A 410 Gone (on opening or as an ERROR event) goes back to
 //!   `Empty`: the relist's `Listed` lets the reflector ([`Writer::replace`]) announce exactly the
 //!   objects added, modified and deleted meanwhile.
 //!
@@ -25,6 +26,9 @@ use kube_core::watch::WatchEventType;
 use kube_core::Object;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// A watch the server ends sooner than this after opening is re-opened only after a backoff step.
+pub const MIN_WATCH_DURATION: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What the watcher saw in one step.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +51,8 @@ enum State<T> {
     Watching {
         rev: Revision,
         stream: ClientWatch<T>,
+        /// When the watch was opened (a watch the server ends at once is retried with backoff).
+        opened: tokio::time::Instant,
     },
 }
 
@@ -138,7 +144,11 @@ impl<C: ApiClient, T: Object> Watcher<C, T> {
                     {
                         Ok(stream) => {
                             self.watches_opened.fetch_add(1, Ordering::Relaxed);
-                            self.state = State::Watching { rev, stream };
+                            self.state = State::Watching {
+                                rev,
+                                stream,
+                                opened: self.clock.instant(),
+                            };
                         }
                         Err(e) if e.is_gone() => {
                             tracing::debug!("watch {} from {rev}: {e}; relisting", plural::<T>());
@@ -153,13 +163,18 @@ impl<C: ApiClient, T: Object> Watcher<C, T> {
                 State::Watching {
                     mut rev,
                     mut stream,
+                    opened,
                 } => match stream.next().await {
                     Some(Ok(ev)) => {
                         if let Ok(r) = ev.object.meta().resource_version.parse::<Revision>() {
                             rev = rev.max(r);
                         }
                         self.backoff.reset();
-                        self.state = State::Watching { rev, stream };
+                        self.state = State::Watching {
+                            rev,
+                            stream,
+                            opened,
+                        };
                         return match ev.type_ {
                             WatchEventType::Deleted => WatcherEvent::Deleted(ev.object),
                             WatchEventType::Added | WatchEventType::Modified => {
@@ -175,8 +190,15 @@ impl<C: ApiClient, T: Object> Watcher<C, T> {
                         self.state = State::Resume(rev);
                         self.wait().await;
                     }
-                    // The server ended the watch (its timeout): resume at once.
-                    None => self.state = State::Resume(rev),
+                    // The server ended the watch (its timeout): resume at once; but a watch
+                    // ended almost as soon as it opened (a server stopping, or misbehaving)
+                    // waits a backoff step, so the watcher never spins on re-opening.
+                    None => {
+                        self.state = State::Resume(rev);
+                        if self.clock.instant().duration_since(opened) < MIN_WATCH_DURATION {
+                            self.wait().await;
+                        }
+                    }
                 },
             }
         }

@@ -14,10 +14,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// One scripted watch: its events in order, then either the end of the stream or silence.
+/// One scripted watch: its events in order, then either the end of the stream (after `lasts`)
+/// or silence.
 struct WatchScript {
     events: Vec<Result<WatchEvent<Pod>, ApiError>>,
     then_hang: bool,
+    lasts: Duration,
 }
 
 #[derive(Default)]
@@ -42,9 +44,24 @@ impl Scripted {
         self
     }
     fn watch(&self, events: Vec<Result<WatchEvent<Pod>, ApiError>>, then_hang: bool) -> &Self {
-        self.lock()
-            .watches
-            .push_back(Ok(WatchScript { events, then_hang }));
+        self.lock().watches.push_back(Ok(WatchScript {
+            events,
+            then_hang,
+            lasts: Duration::ZERO,
+        }));
+        self
+    }
+    /// A watch that delivers `events`, then is ended by the server `lasts` after opening.
+    fn watch_ended_after(
+        &self,
+        events: Vec<Result<WatchEvent<Pod>, ApiError>>,
+        lasts: Duration,
+    ) -> &Self {
+        self.lock().watches.push_back(Ok(WatchScript {
+            events,
+            then_hang: false,
+            lasts,
+        }));
         self
     }
     fn watch_err(&self, e: ApiError) -> &Self {
@@ -74,6 +91,7 @@ fn convert<A: serde::Serialize, B: serde::de::DeserializeOwned>(a: A) -> B {
 struct Source<T> {
     events: VecDeque<Result<WatchEvent<T>, ApiError>>,
     then_hang: bool,
+    ends_at: Instant,
 }
 
 impl<T: Object> InProcessSource<T> for Source<T> {
@@ -84,7 +102,10 @@ impl<T: Object> InProcessSource<T> for Source<T> {
             match self.events.pop_front() {
                 Some(e) => Some(e),
                 None if self.then_hang => std::future::pending().await,
-                None => None,
+                None => {
+                    tokio::time::sleep_until(self.ends_at).await;
+                    None
+                }
             }
         })
     }
@@ -159,6 +180,7 @@ impl ApiClient for Scripted {
         Ok(ClientWatch::in_process(Box::new(Source {
             events,
             then_hang: script.then_hang,
+            ends_at: Instant::now() + script.lasts,
         })))
     }
     async fn bind(&self, _: &str, _: &Binding) -> Result<(), ApiError> {
@@ -338,7 +360,10 @@ async fn broken_or_ended_streams_resume_from_the_last_revision() {
             vec![ev(Added, "a", 11), ev(Added, "b", 12), Err(broken())],
             true,
         )
-        .watch(vec![ev(Modified, "a", 13)], false) // then the server ends it
+        // The server ends this one after a minute (its timeout) ...
+        .watch_ended_after(vec![ev(Modified, "a", 13)], Duration::from_secs(60))
+        // ... and this one as soon as it is opened (a server stopping, or misbehaving).
+        .watch_ended_after(vec![], Duration::ZERO)
         .watch(vec![ev(Deleted, "b", 14)], true);
     let mut w = watcher(&c);
     assert_eq!(
@@ -347,10 +372,14 @@ async fn broken_or_ended_streams_resume_from_the_last_revision() {
         "every change exactly once, in order"
     );
     assert_quiet(&mut w).await;
-    assert_eq!(c.calls(), ["list", "watch@10", "watch@12", "watch@13"]);
-    // A broken stream waits the first backoff delay; a stream the server ended does not.
-    assert_eq!(c.gaps(), [0.0, 1.0, 0.0]);
-    assert_eq!(w.watches_opened(), 3);
+    assert_eq!(
+        c.calls(),
+        ["list", "watch@10", "watch@12", "watch@13", "watch@13"]
+    );
+    // A broken stream waits the first backoff delay; a stream the server ended after its
+    // timeout is re-opened at once; one ended at once waits a backoff step (no spinning).
+    assert_eq!(c.gaps(), [0.0, 1.0, 60.0, 1.0]);
+    assert_eq!(w.watches_opened(), 4);
 }
 
 #[tokio::test(start_paused = true)]
