@@ -59,6 +59,45 @@ impl_object!(
     crate::lease::LEASE_API_VERSION
 );
 
+/// Evaluates `$body` with the type alias `$t` bound to the served type of `$kind` (a
+/// [`ResourceKind`] value): the one place that maps every resource to its Rust type, for the
+/// server's handlers, the in-process client and the fuzz targets alike.
+#[macro_export]
+macro_rules! with_resource_type {
+    ($kind:expr, $t:ident => $body:expr) => {
+        match $kind {
+            $crate::ResourceKind::Pods => {
+                type $t = $crate::Pod;
+                $body
+            }
+            $crate::ResourceKind::ReplicationControllers => {
+                type $t = $crate::ReplicationController;
+                $body
+            }
+            $crate::ResourceKind::Services => {
+                type $t = $crate::Service;
+                $body
+            }
+            $crate::ResourceKind::Endpoints => {
+                type $t = $crate::Endpoints;
+                $body
+            }
+            $crate::ResourceKind::Nodes => {
+                type $t = $crate::Node;
+                $body
+            }
+            $crate::ResourceKind::Events => {
+                type $t = $crate::Event;
+                $body
+            }
+            $crate::ResourceKind::Leases => {
+                type $t = $crate::Lease;
+                $body
+            }
+        }
+    };
+}
+
 /// The resources the API server serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceKind {

@@ -24,9 +24,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use kube_core::error::ApiError;
-use kube_core::{
-    Endpoints, Event, Lease, Node, Pod, ReplicationController, ResourceKind, Service, Store,
-};
+use kube_core::{Node, Store};
 use metrics::Metrics;
 use router::Route;
 use std::convert::Infallible;
@@ -242,19 +240,9 @@ pub async fn handle(
                 route: &r,
                 query: &query,
             };
-            let (verb, resp) = match r.resource {
-                ResourceKind::Pods => resource::handle::<Pod>(srv.clone(), rr, req).await,
-                ResourceKind::ReplicationControllers => {
-                    resource::handle::<ReplicationController>(srv.clone(), rr, req).await
-                }
-                ResourceKind::Services => resource::handle::<Service>(srv.clone(), rr, req).await,
-                ResourceKind::Endpoints => {
-                    resource::handle::<Endpoints>(srv.clone(), rr, req).await
-                }
-                ResourceKind::Nodes => resource::handle::<Node>(srv.clone(), rr, req).await,
-                ResourceKind::Events => resource::handle::<Event>(srv.clone(), rr, req).await,
-                ResourceKind::Leases => resource::handle::<Lease>(srv.clone(), rr, req).await,
-            };
+            let (verb, resp) = kube_core::with_resource_type!(r.resource, T => {
+                resource::handle::<T>(srv.clone(), rr, req).await
+            });
             (verb, r.resource.info().plural, resp)
         }
         Route::Bindings { version, namespace } => (

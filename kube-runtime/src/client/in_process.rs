@@ -14,10 +14,7 @@ use kube_core::list::List;
 use kube_core::store::Revision;
 use kube_core::strategy::Strategy;
 use kube_core::watch::WatchEvent;
-use kube_core::{
-    Binding, Endpoints, Event, Lease, Node, Object, Pod, ReplicationController, ResourceKind,
-    Service,
-};
+use kube_core::{with_resource_type, Binding, Object};
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -80,42 +77,6 @@ fn cast<A: Object, B: Object>(a: A) -> Result<B, ApiError> {
                 })
         }
     }
-}
-
-/// Runs `$call` with `$u` bound to the served type of `$t::RESOURCE`.
-macro_rules! dispatch {
-    ($t:ty, $u:ident => $call:expr) => {
-        match <$t as Object>::RESOURCE {
-            ResourceKind::Pods => {
-                type $u = Pod;
-                $call
-            }
-            ResourceKind::ReplicationControllers => {
-                type $u = ReplicationController;
-                $call
-            }
-            ResourceKind::Services => {
-                type $u = Service;
-                $call
-            }
-            ResourceKind::Endpoints => {
-                type $u = Endpoints;
-                $call
-            }
-            ResourceKind::Nodes => {
-                type $u = Node;
-                $call
-            }
-            ResourceKind::Events => {
-                type $u = Event;
-                $call
-            }
-            ResourceKind::Leases => {
-                type $u = Lease;
-                $call
-            }
-        }
-    };
 }
 
 impl InProcessClient {
@@ -205,27 +166,27 @@ impl ApiClient for InProcessClient {
         namespace: Option<&str>,
         params: &ListParams,
     ) -> Result<List<T>, ApiError> {
-        dispatch!(T, U => self.list_as::<U, T>(namespace, params).await)
+        with_resource_type!(T::RESOURCE, U => self.list_as::<U, T>(namespace, params).await)
     }
 
     async fn get<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
-        dispatch!(T, U => self.get_as::<U, T>(namespace, name).await)
+        with_resource_type!(T::RESOURCE, U => self.get_as::<U, T>(namespace, name).await)
     }
 
     async fn create<T: Object>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
-        dispatch!(T, U => self.create_as::<U, T>(namespace, obj).await)
+        with_resource_type!(T::RESOURCE, U => self.create_as::<U, T>(namespace, obj).await)
     }
 
     async fn update<T: Object>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
-        dispatch!(T, U => self.update_as::<U, T>(namespace, obj).await)
+        with_resource_type!(T::RESOURCE, U => self.update_as::<U, T>(namespace, obj).await)
     }
 
     async fn update_status<T: Object>(&self, namespace: &str, obj: &T) -> Result<T, ApiError> {
-        dispatch!(T, U => self.update_status_as::<U, T>(namespace, obj).await)
+        with_resource_type!(T::RESOURCE, U => self.update_status_as::<U, T>(namespace, obj).await)
     }
 
     async fn delete<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
-        dispatch!(T, U => self.delete_as::<U, T>(namespace, name).await)
+        with_resource_type!(T::RESOURCE, U => self.delete_as::<U, T>(namespace, name).await)
     }
 
     async fn watch<T: Object>(
@@ -234,7 +195,7 @@ impl ApiClient for InProcessClient {
         params: &ListParams,
         resource_version: Revision,
     ) -> Result<ClientWatch<T>, ApiError> {
-        dispatch!(T, U => self.watch_as::<U, T>(namespace, params, resource_version).await)
+        with_resource_type!(T::RESOURCE, U => self.watch_as::<U, T>(namespace, params, resource_version).await)
     }
 
     async fn bind(&self, namespace: &str, binding: &Binding) -> Result<(), ApiError> {
