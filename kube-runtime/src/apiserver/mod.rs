@@ -16,6 +16,7 @@ pub use body::ApiBody;
 pub use codec::MAX_BODY_BYTES;
 pub use resource::Served;
 
+use crate::clock::Clock;
 use crate::registry::Registry;
 use codec::{error_response, json_response, text_response};
 use hyper::body::Incoming;
@@ -50,6 +51,8 @@ pub struct ApiServerConfig {
     pub max_body_bytes: usize,
     /// How long a watch lasts when the client sets no `timeoutSeconds`.
     pub default_watch_timeout: Duration,
+    /// The clock objects are stamped with (creation, binding); real unless a test injects one.
+    pub clock: Clock,
 }
 
 impl Default for ApiServerConfig {
@@ -59,6 +62,7 @@ impl Default for ApiServerConfig {
             port: 8080,
             max_body_bytes: MAX_BODY_BYTES,
             default_watch_timeout: Duration::from_secs(30 * 60),
+            clock: Clock::real(),
         }
     }
 }
@@ -114,7 +118,7 @@ impl ApiServer {
     /// A server over `store`.
     pub fn new(store: Arc<dyn Store>, config: ApiServerConfig) -> Arc<ApiServer> {
         Arc::new(ApiServer {
-            registry: Registry::new(store),
+            registry: Registry::with_clock(store, config.clock.clone()),
             metrics: Metrics::default(),
             config,
             stopping: tokio::sync::watch::channel(false).0,

@@ -37,8 +37,8 @@ impl TestClusterBuilder {
         self
     }
 
-    /// Uses `clock` (e.g. `Clock::virtual_at(..)` on paused time) for the in-process client's
-    /// timestamps and for the components a test starts; the HTTP server stamps with real time.
+    /// Uses `clock` (e.g. `Clock::virtual_at(..)` on paused time) for the timestamps of both
+    /// clients (the API server stamps with it too) and for the components a test starts.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = Some(clock);
         self
@@ -59,6 +59,7 @@ impl TestClusterBuilder {
         let config = ApiServerConfig {
             address: std::net::Ipv4Addr::LOCALHOST.into(),
             port: 0,
+            clock: clock.clone(),
             ..self.config.unwrap_or_default()
         };
         let server = ApiServer::new(store.clone(), config.clone())

@@ -49,6 +49,24 @@ async fn the_in_process_client_stamps_with_the_cluster_clock() {
 }
 
 #[tokio::test]
+async fn the_api_server_stamps_with_the_cluster_clock_too() {
+    // Not paused (real HTTP): the virtual clock starts in 2014 and runs with real time.
+    let start = Timestamp::parse("2014-10-30T15:57:02Z").expect("time");
+    let c = TestCluster::builder()
+        .clock(Clock::virtual_at(start))
+        .start()
+        .await
+        .expect("cluster");
+    let pod = PodBuilder::new("p").container("c", "busybox").build();
+    let created = c.http().create("default", &pod).await.expect("create");
+    let stamped = Timestamp::parse(&created.metadata.creation_timestamp).expect("stamped");
+    assert!(
+        stamped >= start && stamped < start.saturating_add(Duration::from_secs(60)),
+        "{stamped} must come from the cluster clock"
+    );
+}
+
+#[tokio::test]
 async fn a_restarted_server_serves_the_same_store_at_the_same_address() {
     let mut c = TestCluster::start().await.expect("cluster");
     let url = c.url().to_string();
