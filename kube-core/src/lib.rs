@@ -14,6 +14,7 @@ pub mod error;
 pub mod event;
 pub mod fields;
 pub mod intstr;
+pub mod kubelet;
 pub mod labels;
 pub mod leader;
 pub mod lease;

@@ -43,6 +43,9 @@ pub struct ObjectMeta {
     /// RFC 3339 time after which the object will be deleted (graceful deletion).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub deletion_timestamp: String,
+    /// Seconds the object was given to stop once `deletion_timestamp` was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_grace_period_seconds: Option<i64>,
     /// Identifying key/value pairs used by selectors.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: StringMap,

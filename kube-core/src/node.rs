@@ -54,6 +54,62 @@ pub struct NodeStatus {
     /// Addresses of the node.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<NodeAddress>,
+    /// Endpoints of the daemons on the node (the kubelet's port).
+    #[serde(default, skip_serializing_if = "NodeDaemonEndpoints::is_empty")]
+    pub daemon_endpoints: NodeDaemonEndpoints,
+    /// Versions of the node's software.
+    #[serde(default, skip_serializing_if = "NodeSystemInfo::is_empty")]
+    pub node_info: NodeSystemInfo,
+}
+
+/// Ports of the daemons running on a node.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeDaemonEndpoints {
+    /// The kubelet's endpoint.
+    #[serde(default)]
+    pub kubelet_endpoint: DaemonEndpoint,
+}
+
+impl NodeDaemonEndpoints {
+    /// True when no endpoint is set.
+    pub fn is_empty(&self) -> bool {
+        self.kubelet_endpoint.port == 0
+    }
+}
+
+/// One daemon's endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DaemonEndpoint {
+    /// Port the daemon listens on (`Port`, as Kubernetes spells it).
+    #[serde(default)]
+    pub port: i32,
+}
+
+/// Versions of a node's software, as the kubelet reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSystemInfo {
+    /// Kubelet version.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kubelet_version: String,
+    /// Container runtime and version, e.g. `docker://20.10.24`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub container_runtime_version: String,
+    /// Operating system, e.g. `linux`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operating_system: String,
+    /// Architecture, e.g. `amd64`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub architecture: String,
+}
+
+impl NodeSystemInfo {
+    /// True when nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == NodeSystemInfo::default()
+    }
 }
 
 /// A node condition.

@@ -32,6 +32,8 @@ pub const PHASE_UNKNOWN: &str = "Unknown";
 pub const CONDITION_POD_SCHEDULED: &str = "PodScheduled";
 /// Condition type `Ready`: whether the pod serves traffic.
 pub const CONDITION_READY: &str = "Ready";
+/// Condition type `ContainersReady`: whether every container is ready.
+pub const CONDITION_CONTAINERS_READY: &str = "ContainersReady";
 /// Condition status `True`.
 pub const CONDITION_TRUE: &str = "True";
 /// Condition status `False`.
@@ -160,6 +162,9 @@ pub struct Container {
     /// Probe that restarts the container when it fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness_probe: Option<Probe>,
+    /// Probe whose result is the container's readiness (the pod's `Ready` condition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Probe>,
     /// `Always`, `IfNotPresent` or `Never`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub image_pull_policy: String,

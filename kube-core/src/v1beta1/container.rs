@@ -196,6 +196,8 @@ impl Container {
                 })
                 .collect(),
             liveness_probe: self.liveness_probe.map(LivenessProbe::into_v1),
+            // v1beta1 (v0.5) has no readiness probe.
+            readiness_probe: None,
             image_pull_policy: pull_policy_from(self.image_pull_policy),
         }
     }

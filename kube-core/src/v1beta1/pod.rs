@@ -442,6 +442,7 @@ mod tests {
                         timeout_seconds: 3,
                         ..Probe::default()
                     }),
+                    readiness_probe: None,
                     image_pull_policy: "Always".into(),
                 },
                 v1::Container {
