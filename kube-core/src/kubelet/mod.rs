@@ -2,4 +2,8 @@
 //! (`sync`), and what status each pod reports (`status`). The loop in
 //! `kube_runtime::kubelet` only reads caches, calls these and applies the result.
 
+pub mod config;
+pub mod containers;
 pub mod labels;
+pub mod status;
+pub mod sync;
