@@ -18,6 +18,7 @@
 use crate::backoff::Backoff;
 use crate::kubelet::config::{container_hash, infra_hash};
 use crate::kubelet::containers::{Observed, PodContainers};
+use crate::kubelet::labels;
 use crate::pod::{Pod, RESTART_NEVER, RESTART_ON_FAILURE};
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
@@ -112,7 +113,8 @@ impl StartFailure {
 /// What the kubelet knows about one pod besides its spec and containers.
 #[derive(Clone, Debug, Default)]
 pub struct PodExtras<'a> {
-    /// Failed start attempts by container name.
+    /// Failed start attempts by container name ([`labels::INFRA_CONTAINER_NAME`] for the
+    /// infra container).
     pub start_failures: BTreeMap<&'a str, &'a StartFailure>,
     /// IDs of running containers whose liveness probe says to restart them.
     pub unhealthy: Vec<&'a str>,
@@ -241,8 +243,18 @@ pub fn plan_pod(
             plan.push(kill(&stale, pod_grace, KillReason::SpecChanged));
         }
         plan.actions.append(&mut old_infra);
-        let attempt = group.infra.first().map_or(0, |o| o.key.restart_count + 1);
-        plan.push(SyncAction::StartInfra { attempt });
+        match extras
+            .start_failures
+            .get(labels::INFRA_CONTAINER_NAME)
+            .map(|f| f.retry_at())
+            .filter(|at| now < *at)
+        {
+            Some(at) => plan.resync(at),
+            None => {
+                let attempt = group.infra.first().map_or(0, |o| o.key.restart_count + 1);
+                plan.push(SyncAction::StartInfra { attempt });
+            }
+        }
         return plan;
     };
 

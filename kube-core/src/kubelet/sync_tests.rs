@@ -463,6 +463,25 @@ fn start_failures_back_off() {
 }
 
 #[test]
+fn sandbox_failures_back_off() {
+    let p = pod("Always");
+    let f = StartFailure {
+        reason: "FailedCreatePodSandBox".into(),
+        message: "port is already allocated".into(),
+        attempts: 2,
+        at: t(100),
+    };
+    let extras = PodExtras {
+        start_failures: [(labels::INFRA_CONTAINER_NAME, &f)].into_iter().collect(),
+        ..PodExtras::default()
+    };
+    let got = plan(&p, &[], &extras, 105);
+    assert_eq!((got.actions, got.resync_at), (vec![], Some(t(120))));
+    let got = plan(&p, &[], &extras, 120);
+    assert_eq!(got.actions, vec![StartInfra { attempt: 0 }]);
+}
+
+#[test]
 fn terminating_pod_is_torn_down_then_deleted() {
     let mut p = pod("Always");
     p.metadata.deletion_timestamp = t(30).to_rfc3339();
