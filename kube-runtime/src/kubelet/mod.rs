@@ -1,0 +1,14 @@
+//! The kubelet: runs the pods bound to its node as containers through a `ContainerRuntime`,
+//! and reports their status. Decisions are kube-core's (`kube_core::kubelet`); this module
+//! watches, relists and applies them.
+
+pub mod config;
+mod pod_sync;
+mod probe_manager;
+mod run;
+pub mod runtime_cache;
+mod state;
+
+pub use config::KubeletConfig;
+pub use run::{run, KubeletError};
+pub use state::SyncError;

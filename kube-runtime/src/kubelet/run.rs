@@ -1,0 +1,170 @@
+//! The kubelet's main loop: watch this node's pods, relist the runtime every second, and
+//! hand each changed pod to a worker that syncs it.
+
+use super::config::KubeletConfig;
+use super::pod_sync::SYNC_RETRY;
+use super::probe_manager::ProbeManager;
+use super::state::KubeletState;
+use crate::client::{ApiClient, ListParams};
+use crate::controller::{QueueConfig, Shutdown, WorkQueue};
+use crate::informer::{CacheEvent, SharedInformers};
+use kube_core::backoff::Backoff;
+use kube_core::pod::Pod;
+use kube_core::runtime::ContainerRuntime;
+use kube_core::service::Service;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::task::JoinSet;
+
+/// Why the kubelet could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum KubeletError {
+    /// The kubelet's server could not be started.
+    #[error("kubelet server: {0}")]
+    Server(String),
+}
+
+/// Runs a kubelet for `config.node_name` until `shutdown` is triggered. Containers keep
+/// running when it stops; a kubelet started later adopts them by their labels.
+pub async fn run<C: ApiClient>(
+    client: C,
+    runtime: Arc<dyn ContainerRuntime>,
+    config: KubeletConfig,
+    shutdown: Shutdown,
+) -> Result<(), KubeletError> {
+    let clock = config.clock.clone();
+    let informers = SharedInformers::new(client.clone(), clock.clone());
+    let pods = informers.cache::<Pod>(
+        None,
+        &ListParams::fields(format!("spec.nodeName={}", config.node_name)),
+    );
+    let services = informers.cache::<Service>(None, &ListParams::default());
+    let mut pod_rx = pods.subscribe();
+    informers.start();
+
+    let runtime_name = match runtime.version().await {
+        Ok(v) => v.name,
+        Err(e) => {
+            tracing::warn!(error = %e, "container runtime not answering yet");
+            "docker".to_string()
+        }
+    };
+    let state = Arc::new(KubeletState::new(
+        client,
+        runtime,
+        config,
+        pods.clone(),
+        services,
+        runtime_name,
+        ProbeManager::default(),
+    ));
+    let queue: WorkQueue<String> = WorkQueue::new(
+        clock.clone(),
+        QueueConfig {
+            per_item: Backoff::new(SYNC_RETRY, Duration::from_secs(60)),
+            rate_limit: None,
+            seed: None,
+        },
+    );
+
+    // Nothing is synced before the pods are known and the runtime answered once: a kubelet
+    // that started blind would take every container for an orphan.
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    let mut rng = crate::clock::seeded_rng();
+    loop {
+        tokio::select! {
+            _ = pods.wait_until_synced() => {}
+            _ = shutdown.triggered() => return finish(&informers, &queue, JoinSet::new()).await,
+        }
+        match state
+            .runtime_cache
+            .relist(state.runtime.as_ref(), &state.node_filter, None)
+            .await
+        {
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "listing containers failed; retrying");
+                let delay = backoff.next_delay(&mut rng);
+                tokio::select! {
+                    _ = clock.sleep(delay) => {}
+                    _ = shutdown.triggered() => return finish(&informers, &queue, JoinSet::new()).await,
+                }
+            }
+        }
+    }
+    enqueue_all(&state, &queue);
+
+    let mut workers = JoinSet::new();
+    for _ in 0..state.config.workers.max(1) {
+        workers.spawn(worker(state.clone(), queue.clone()));
+    }
+    let relist_period = state.config.relist_period;
+    let sync_period = state.config.sync_period;
+    let mut next_relist = clock.instant() + relist_period;
+    let mut next_resync = clock.instant() + sync_period;
+    loop {
+        tokio::select! {
+            _ = shutdown.triggered() => break,
+            r = pod_rx.recv() => match r {
+                Ok(CacheEvent::Applied { new, .. }) => queue.add(new.metadata.uid.clone()),
+                Ok(CacheEvent::Deleted(old)) => queue.add(old.metadata.uid.clone()),
+                Ok(CacheEvent::Synced) => enqueue_all(&state, &queue),
+                Err(RecvError::Lagged(_)) => enqueue_all(&state, &queue),
+                Err(RecvError::Closed) => break,
+            },
+            _ = clock.sleep_until(next_relist) => {
+                next_relist = clock.instant() + relist_period;
+                match state.runtime_cache.relist(state.runtime.as_ref(), &state.node_filter, None).await {
+                    Ok(changed) => changed.into_iter().for_each(|uid| queue.add(uid)),
+                    Err(e) => tracing::warn!(error = %e, "relisting containers failed"),
+                }
+            }
+            _ = clock.sleep_until(next_resync) => {
+                next_resync = clock.instant() + sync_period;
+                enqueue_all(&state, &queue);
+            }
+        }
+    }
+    finish(&informers, &queue, workers).await
+}
+
+/// Queues every pod the kubelet knows of, from the API and from the runtime.
+fn enqueue_all<C: ApiClient>(state: &KubeletState<C>, queue: &WorkQueue<String>) {
+    for p in state.pods.list() {
+        queue.add(p.metadata.uid.clone());
+    }
+    for uid in state.runtime_cache.pod_uids() {
+        queue.add(uid);
+    }
+}
+
+async fn worker<C: ApiClient>(state: Arc<KubeletState<C>>, queue: WorkQueue<String>) {
+    while let Some(uid) = queue.get().await {
+        match state.sync_pod(&uid).await {
+            Ok(resync) => {
+                queue.forget(&uid);
+                if let Some(at) = resync {
+                    let delay = at.saturating_duration_since(state.clock.now());
+                    queue.add_after(uid.clone(), delay);
+                }
+            }
+            Err(e) => {
+                tracing::debug!(pod = %uid, error = %e, "pod sync failed; retrying");
+                queue.add_rate_limited(uid.clone());
+            }
+        }
+        queue.done(&uid);
+    }
+}
+
+async fn finish<C: ApiClient>(
+    informers: &SharedInformers<C>,
+    queue: &WorkQueue<String>,
+    mut workers: JoinSet<()>,
+) -> Result<(), KubeletError> {
+    queue.shutdown();
+    while workers.join_next().await.is_some() {}
+    informers.shutdown();
+    Ok(())
+}
