@@ -3,3 +3,4 @@
 //! `kube_runtime::kubelet` only reads caches, calls these and applies the result.
 
 pub mod labels;
+pub mod probe;
