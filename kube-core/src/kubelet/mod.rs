@@ -3,4 +3,5 @@
 //! `kube_runtime::kubelet` only reads caches, calls these and applies the result.
 
 pub mod labels;
+pub mod node_status;
 pub mod probe;
