@@ -12,6 +12,7 @@ mod hostile;
 mod informer;
 mod leader_election;
 mod lease;
+mod node_status;
 mod probes;
 mod scheduler;
 mod store_contract;

@@ -31,14 +31,19 @@ impl StubRuntime {
     /// A healthy `docker 20.10.24` whose execs exit 0.
     pub fn new() -> StubRuntime {
         StubRuntime {
-            version: Mutex::new(Ok(RuntimeVersion {
-                name: "docker".into(),
-                version: "20.10.24".into(),
-                api_version: "1.41".into(),
-            })),
+            version: Mutex::new(Ok(StubRuntime::docker_version())),
             exec: Mutex::new(Ok(ExecResult::default())),
             exec_hangs: false,
             calls: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// What a healthy stub's `version()` answers.
+    pub fn docker_version() -> RuntimeVersion {
+        RuntimeVersion {
+            name: "docker".into(),
+            version: "20.10.24".into(),
+            api_version: "1.41".into(),
         }
     }
 
