@@ -3,8 +3,10 @@
 //! watches, relists and applies them.
 
 pub mod config;
+pub mod node_status;
 mod pod_sync;
 mod probe_manager;
+pub mod probes;
 mod run;
 pub mod runtime_cache;
 mod state;
