@@ -253,11 +253,7 @@ impl<C: ApiClient> KubeletState<C> {
     /// Makes sure the image is present as the pull policy says. On machines without a
     /// registry an `Always` pull fails; when a local copy exists it is used (with a warning
     /// event), so locally built images run. `Err` carries (waiting reason, message).
-    async fn ensure_image(
-        &self,
-        image: &str,
-        policy: &str,
-    ) -> Result<(), (&'static str, String)> {
+    async fn ensure_image(&self, image: &str, policy: &str) -> Result<(), (&'static str, String)> {
         let present = self
             .runtime
             .image_status(image)

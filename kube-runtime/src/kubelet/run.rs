@@ -2,6 +2,7 @@
 //! hand each changed pod to a worker that syncs it.
 
 use super::config::KubeletConfig;
+use super::node_status::{register_node, run_heartbeat, NodeStatusConfig, NodeStatusError};
 use super::pod_sync::SYNC_RETRY;
 use super::probe_manager::ProbeManager;
 use super::state::KubeletState;
@@ -50,15 +51,6 @@ pub async fn run<C: ApiClient>(
             "docker".to_string()
         }
     };
-    let state = Arc::new(KubeletState::new(
-        client,
-        runtime,
-        config,
-        pods.clone(),
-        services,
-        runtime_name,
-        ProbeManager::default(),
-    ));
     let queue: WorkQueue<String> = WorkQueue::new(
         clock.clone(),
         QueueConfig {
@@ -67,6 +59,32 @@ pub async fn run<C: ApiClient>(
             seed: None,
         },
     );
+    let probes = ProbeManager::new(runtime.clone(), clock.clone(), queue.clone());
+    let mut tasks = JoinSet::new();
+    let status_config = node_status_config(&config);
+    {
+        let (client, runtime, shutdown) = (client.clone(), runtime.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            match register_node(&client, runtime.as_ref(), &status_config, &shutdown).await {
+                Ok(_) => {}
+                Err(NodeStatusError::Shutdown(_)) => return,
+                Err(e) => tracing::error!(error = %e, "node registration failed"),
+            }
+            if let Err(e) = run_heartbeat(&client, runtime.as_ref(), &status_config, shutdown).await
+            {
+                tracing::warn!(error = %e, "node heartbeat stopped");
+            }
+        });
+    }
+    let state = Arc::new(KubeletState::new(
+        client,
+        runtime,
+        config,
+        pods.clone(),
+        services,
+        runtime_name,
+        probes.clone(),
+    ));
 
     // Nothing is synced before the pods are known and the runtime answered once: a kubelet
     // that started blind would take every container for an orphan.
@@ -75,7 +93,7 @@ pub async fn run<C: ApiClient>(
     loop {
         tokio::select! {
             _ = pods.wait_until_synced() => {}
-            _ = shutdown.triggered() => return finish(&informers, &queue, JoinSet::new()).await,
+            _ = shutdown.triggered() => return finish(&informers, &queue, &probes, tasks).await,
         }
         match state
             .runtime_cache
@@ -88,16 +106,15 @@ pub async fn run<C: ApiClient>(
                 let delay = backoff.next_delay(&mut rng);
                 tokio::select! {
                     _ = clock.sleep(delay) => {}
-                    _ = shutdown.triggered() => return finish(&informers, &queue, JoinSet::new()).await,
+                    _ = shutdown.triggered() => return finish(&informers, &queue, &probes, tasks).await,
                 }
             }
         }
     }
     enqueue_all(&state, &queue);
 
-    let mut workers = JoinSet::new();
     for _ in 0..state.config.workers.max(1) {
-        workers.spawn(worker(state.clone(), queue.clone()));
+        tasks.spawn(worker(state.clone(), queue.clone()));
     }
     let relist_period = state.config.relist_period;
     let sync_period = state.config.sync_period;
@@ -126,7 +143,20 @@ pub async fn run<C: ApiClient>(
             }
         }
     }
-    finish(&informers, &queue, workers).await
+    finish(&informers, &queue, &probes, tasks).await
+}
+
+/// The node registration settings from the kubelet's.
+fn node_status_config(config: &KubeletConfig) -> NodeStatusConfig {
+    let mut c = NodeStatusConfig::new(config.node_name.clone());
+    c.address = config.address;
+    c.kubelet_port = config.port;
+    c.cpu_millis = config.cpu_millis;
+    c.memory_bytes = config.memory_bytes;
+    c.max_pods = config.max_pods;
+    c.node_status_update_frequency = config.node_status_update_frequency;
+    c.clock = config.clock.clone();
+    c
 }
 
 /// Queues every pod the kubelet knows of, from the API and from the runtime.
@@ -161,10 +191,12 @@ async fn worker<C: ApiClient>(state: Arc<KubeletState<C>>, queue: WorkQueue<Stri
 async fn finish<C: ApiClient>(
     informers: &SharedInformers<C>,
     queue: &WorkQueue<String>,
-    mut workers: JoinSet<()>,
+    probes: &ProbeManager,
+    mut tasks: JoinSet<()>,
 ) -> Result<(), KubeletError> {
     queue.shutdown();
-    while workers.join_next().await.is_some() {}
+    probes.shutdown();
+    while tasks.join_next().await.is_some() {}
     informers.shutdown();
     Ok(())
 }

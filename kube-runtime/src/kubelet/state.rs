@@ -91,10 +91,7 @@ impl<C: ApiClient> KubeletState<C> {
 
     /// The cached pod with this UID.
     pub fn pod_by_uid(&self, uid: &str) -> Option<Arc<Pod>> {
-        self.pods
-            .list()
-            .into_iter()
-            .find(|p| p.metadata.uid == uid)
+        self.pods.list().into_iter().find(|p| p.metadata.uid == uid)
     }
 
     /// The remembered start failures of a pod.
