@@ -14,6 +14,7 @@ pub mod informer;
 pub mod kubelet;
 pub mod leader_election;
 pub mod registry;
+pub mod runtime;
 pub mod scheduler;
 pub mod store;
 pub mod testing;

@@ -1,0 +1,717 @@
+//! `FakeRuntime`: an in-memory `ContainerRuntime` on the project's clock, for tests of code
+//! that drives containers (the kubelet's own, and embedders') and for simulated ("hollow")
+//! nodes. It behaves like Docker where the contract suite checks it, records every call, and
+//! lets a test inject errors, make a container exit, hang or crash-loop, and configure each
+//! image's behaviour.
+//!
+//! Time-based transitions (a container that exits after `run_for`) are computed when the
+//! container is observed, so a container costs no task or timer. Pod IPs come from
+//! `127.1.0.0/16` upward (loopback), so probes sent to fake pods never leave the machine.
+
+use crate::clock::Clock;
+use async_trait::async_trait;
+use kube_core::runtime::{
+    ContainerConfig, ContainerInfo, ContainerRunState, ContainerRuntime, ContainerSummary,
+    ExecResult, ImageInfo, ListFilter, LogOptions, LogStream, NetworkMode, RuntimeError,
+    RuntimeVersion,
+};
+use kube_core::time::Timestamp;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Calls kept by [`FakeRuntime::calls`]; older ones are dropped, so a long run stays small.
+pub const MAX_RECORDED_CALLS: usize = 4096;
+
+/// How containers of an image behave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageBehaviour {
+    /// How long `start_container` takes.
+    pub start_delay: Duration,
+    /// How long a run lasts before the process exits by itself; `None` runs until stopped.
+    pub run_for: Option<Duration>,
+    /// Exit code when the run ends by itself.
+    pub exit_code: i64,
+    /// Exit code when stopped by SIGTERM (143 = killed by the signal; 0 for a program that
+    /// traps it, like the pause image).
+    pub sigterm_exit_code: i64,
+    /// The process ignores SIGTERM: a stop waits the whole grace period, then SIGKILL (137).
+    pub ignores_sigterm: bool,
+    /// A pull of this image succeeds (and makes it present).
+    pub pullable: bool,
+}
+
+impl Default for ImageBehaviour {
+    fn default() -> ImageBehaviour {
+        ImageBehaviour {
+            start_delay: Duration::ZERO,
+            run_for: None,
+            exit_code: 0,
+            sigterm_exit_code: 143,
+            ignores_sigterm: false,
+            pullable: false,
+        }
+    }
+}
+
+/// A recorded call, with its key argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FakeCall {
+    /// `version`.
+    Version,
+    /// `list_containers`.
+    List,
+    /// `image_status(image)`.
+    ImageStatus(String),
+    /// `pull_image(image)`.
+    Pull(String),
+    /// `create_container`.
+    Create {
+        /// Container name.
+        name: String,
+        /// Image.
+        image: String,
+    },
+    /// `start_container(id)`.
+    Start(String),
+    /// `stop_container(id, grace)`.
+    Stop {
+        /// Container ID.
+        id: String,
+        /// Grace period.
+        grace: Duration,
+    },
+    /// `remove_container(id)`.
+    Remove(String),
+    /// `inspect_container(id)`.
+    Inspect(String),
+    /// `logs(id)`.
+    Logs(String),
+    /// `exec(id, argv)`.
+    Exec {
+        /// Container ID.
+        id: String,
+        /// Command.
+        argv: Vec<String>,
+    },
+}
+
+/// Which method an injected error applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FakeMethod {
+    /// `version`.
+    Version,
+    /// `list_containers`.
+    List,
+    /// `image_status`.
+    ImageStatus,
+    /// `pull_image`.
+    Pull,
+    /// `create_container`.
+    Create,
+    /// `start_container`.
+    Start,
+    /// `stop_container`.
+    Stop,
+    /// `remove_container`.
+    Remove,
+    /// `inspect_container`.
+    Inspect,
+    /// `logs`.
+    Logs,
+    /// `exec`.
+    Exec,
+}
+
+/// One run of a container.
+#[derive(Clone, Debug)]
+struct Run {
+    started_at: Timestamp,
+    /// When the run ends by itself, with the image's exit code.
+    ends_at: Option<Timestamp>,
+    /// Set once it ended: (when, exit code).
+    finished: Option<(Timestamp, i64)>,
+}
+
+#[derive(Debug)]
+struct Container {
+    id: String,
+    config: Arc<ContainerConfig>,
+    image_id: String,
+    created_at: Timestamp,
+    ip: Option<IpAddr>,
+    run: Option<Run>,
+    logs: Vec<u8>,
+    exec_result: Option<(i64, Vec<u8>)>,
+    exec_hangs: bool,
+}
+
+impl Container {
+    /// The state at `now`, settling a run that has ended by itself.
+    fn settle(&mut self, now: Timestamp, behaviour: &ImageBehaviour) -> ContainerRunState {
+        let Some(run) = &mut self.run else {
+            return ContainerRunState::Created;
+        };
+        if run.finished.is_none() {
+            if let Some(end) = run.ends_at.filter(|e| *e <= now) {
+                run.finished = Some((end, behaviour.exit_code));
+            }
+        }
+        if run.finished.is_some() {
+            ContainerRunState::Exited
+        } else {
+            ContainerRunState::Running
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    images: BTreeMap<String, String>,
+    behaviours: HashMap<String, ImageBehaviour>,
+    containers: BTreeMap<String, Container>,
+    names: HashMap<String, String>,
+    calls: VecDeque<FakeCall>,
+    errors: HashMap<FakeMethod, VecDeque<RuntimeError>>,
+    unavailable: bool,
+    next_id: u64,
+    next_ip: u32,
+}
+
+impl State {
+    fn behaviour(&self, image: &str) -> ImageBehaviour {
+        self.behaviours.get(image).cloned().unwrap_or_default()
+    }
+
+    fn container(&mut self, id: &str) -> Result<&mut Container, RuntimeError> {
+        let id = self
+            .names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string());
+        self.containers
+            .get_mut(&id)
+            .ok_or_else(|| RuntimeError::NotFound(format!("No such container: {id}")))
+    }
+}
+
+/// An in-memory container runtime; clones share the same state.
+#[derive(Clone)]
+pub struct FakeRuntime {
+    clock: Clock,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeRuntime {
+    /// An empty runtime (no images, no containers) on `clock`.
+    pub fn new(clock: Clock) -> FakeRuntime {
+        FakeRuntime {
+            clock,
+            state: Arc::new(Mutex::new(State::default())),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes an image present locally.
+    pub fn add_image(&self, image: &str) {
+        let mut s = self.lock();
+        let id = format!("sha256:{:064x}", fnv(image));
+        s.images.insert(image.to_string(), id);
+    }
+
+    /// Removes a local image.
+    pub fn remove_image(&self, image: &str) {
+        self.lock().images.remove(image);
+    }
+
+    /// Sets how containers of `image` behave (from their next start).
+    pub fn set_image_behaviour(&self, image: &str, behaviour: ImageBehaviour) {
+        self.lock().behaviours.insert(image.to_string(), behaviour);
+    }
+
+    /// Makes a running container's process exit now with `code` (as `docker kill` or a crash
+    /// would). Returns whether it was running.
+    pub fn exit_container(&self, id: &str, code: i64) -> bool {
+        let now = self.clock.now();
+        let mut s = self.lock();
+        let behaviour = match s.container(id) {
+            Ok(c) => c.config.image.clone(),
+            Err(_) => return false,
+        };
+        let behaviour = s.behaviour(&behaviour);
+        let Ok(c) = s.container(id) else {
+            return false;
+        };
+        if c.settle(now, &behaviour) != ContainerRunState::Running {
+            return false;
+        }
+        if let Some(run) = &mut c.run {
+            run.finished = Some((now, code));
+        }
+        true
+    }
+
+    /// Sets what `exec` in this container returns (default: exit 0, no output).
+    pub fn set_exec_result(&self, id: &str, exit_code: i64, output: Vec<u8>) {
+        if let Ok(c) = self.lock().container(id) {
+            c.exec_result = Some((exit_code, output));
+            c.exec_hangs = false;
+        }
+    }
+
+    /// Makes `exec` in this container never answer (the caller's timeout fires).
+    pub fn hang_exec(&self, id: &str) {
+        if let Ok(c) = self.lock().container(id) {
+            c.exec_hangs = true;
+        }
+    }
+
+    /// Appends output to a container's log.
+    pub fn append_log(&self, id: &str, bytes: &[u8]) {
+        if let Ok(c) = self.lock().container(id) {
+            c.logs.extend_from_slice(bytes);
+        }
+    }
+
+    /// Makes the next `times` calls of `method` fail with `error`.
+    pub fn inject_error(&self, method: FakeMethod, error: RuntimeError, times: usize) {
+        let mut s = self.lock();
+        let q = s.errors.entry(method).or_default();
+        q.extend(std::iter::repeat_n(error, times));
+    }
+
+    /// While set, every call fails with `Unavailable` (the daemon is down).
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.lock().unavailable = unavailable;
+    }
+
+    /// The recorded calls, oldest first (at most [`MAX_RECORDED_CALLS`]).
+    pub fn calls(&self) -> Vec<FakeCall> {
+        self.lock().calls.iter().cloned().collect()
+    }
+
+    /// Forgets the recorded calls.
+    pub fn clear_calls(&self) {
+        self.lock().calls.clear();
+    }
+
+    /// The config a container was created with.
+    pub fn container_config(&self, id: &str) -> Option<ContainerConfig> {
+        self.lock()
+            .container(id)
+            .ok()
+            .map(|c| c.config.as_ref().clone())
+    }
+
+    /// Every container as inspected now.
+    pub fn containers(&self) -> Vec<ContainerInfo> {
+        let now = self.clock.now();
+        let mut s = self.lock();
+        let ids: Vec<String> = s.containers.keys().cloned().collect();
+        ids.iter()
+            .filter_map(|id| info(&mut s, id, now).ok())
+            .collect()
+    }
+
+    /// Records a call and returns the error to answer with, if any.
+    fn enter(
+        &self,
+        method: FakeMethod,
+        call: FakeCall,
+    ) -> Result<MutexGuard<'_, State>, RuntimeError> {
+        let mut s = self.lock();
+        if s.calls.len() == MAX_RECORDED_CALLS {
+            s.calls.pop_front();
+        }
+        s.calls.push_back(call);
+        if s.unavailable {
+            return Err(RuntimeError::Unavailable(
+                "Cannot connect to the fake runtime (set unavailable)".into(),
+            ));
+        }
+        if let Some(e) = s.errors.get_mut(&method).and_then(VecDeque::pop_front) {
+            return Err(e);
+        }
+        Ok(s)
+    }
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The inspected view of one container at `now`.
+fn info(s: &mut State, id: &str, now: Timestamp) -> Result<ContainerInfo, RuntimeError> {
+    let image = s.container(id)?.config.image.clone();
+    let behaviour = s.behaviour(&image);
+    let c = s.container(id)?;
+    let state = c.settle(now, &behaviour);
+    let run = c.run.as_ref();
+    Ok(ContainerInfo {
+        id: c.id.clone(),
+        name: c.config.name.clone(),
+        image: c.config.image.clone(),
+        image_id: c.image_id.clone(),
+        labels: c.config.labels.clone(),
+        state,
+        exit_code: run.and_then(|r| r.finished.map(|f| f.1)),
+        oom_killed: false,
+        error: String::new(),
+        created_at: Some(c.created_at),
+        started_at: run.map(|r| r.started_at),
+        finished_at: run.and_then(|r| r.finished.map(|f| f.0)),
+        ip_address: c.ip.filter(|_| state == ContainerRunState::Running),
+    })
+}
+
+#[async_trait]
+impl ContainerRuntime for FakeRuntime {
+    async fn version(&self) -> Result<RuntimeVersion, RuntimeError> {
+        drop(self.enter(FakeMethod::Version, FakeCall::Version)?);
+        Ok(RuntimeVersion {
+            name: "fake".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            api_version: "1.41".into(),
+        })
+    }
+
+    async fn list_containers(
+        &self,
+        filter: &ListFilter,
+    ) -> Result<Vec<ContainerSummary>, RuntimeError> {
+        let now = self.clock.now();
+        let mut s = self.enter(FakeMethod::List, FakeCall::List)?;
+        let ids: Vec<String> = s
+            .containers
+            .values()
+            .filter(|c| filter.matches_labels(&c.config.labels))
+            .map(|c| c.id.clone())
+            .collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let i = info(&mut s, &id, now)?;
+            if filter.all || i.state == ContainerRunState::Running {
+                out.push(ContainerSummary {
+                    id: i.id,
+                    name: i.name,
+                    image: i.image,
+                    labels: i.labels,
+                    state: i.state,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn image_status(&self, image: &str) -> Result<Option<ImageInfo>, RuntimeError> {
+        let s = self.enter(FakeMethod::ImageStatus, FakeCall::ImageStatus(image.into()))?;
+        Ok(s.images.get(image).map(|id| ImageInfo { id: id.clone() }))
+    }
+
+    async fn pull_image(&self, image: &str) -> Result<ImageInfo, RuntimeError> {
+        let mut s = self.enter(FakeMethod::Pull, FakeCall::Pull(image.into()))?;
+        if !s.behaviour(image).pullable {
+            let repo = image.rsplit_once(':').map_or(image, |(r, _)| r);
+            return Err(RuntimeError::ImagePull(format!(
+                "pull access denied for {repo}, repository does not exist or may require \
+                 'docker login': denied: requested access to the resource is denied"
+            )));
+        }
+        let id = format!("sha256:{:064x}", fnv(image));
+        s.images.insert(image.to_string(), id.clone());
+        Ok(ImageInfo { id })
+    }
+
+    async fn create_container(&self, config: &ContainerConfig) -> Result<String, RuntimeError> {
+        let now = self.clock.now();
+        let mut s = self.enter(
+            FakeMethod::Create,
+            FakeCall::Create {
+                name: config.name.clone(),
+                image: config.image.clone(),
+            },
+        )?;
+        let Some(image_id) = s.images.get(&config.image).cloned() else {
+            return Err(RuntimeError::NotFound(format!(
+                "No such image: {}",
+                config.image
+            )));
+        };
+        if let Some(other) = s.names.get(&config.name) {
+            return Err(RuntimeError::Conflict(format!(
+                "The container name \"/{}\" is already in use by container \"{other}\"",
+                config.name
+            )));
+        }
+        s.next_id += 1;
+        let id = format!("{:016x}{:048x}", s.next_id, fnv(&config.name));
+        let ip = match config.network {
+            NetworkMode::Bridge => {
+                s.next_ip += 1;
+                let n = s.next_ip;
+                Some(IpAddr::V4(Ipv4Addr::new(
+                    127,
+                    1 + (n >> 16) as u8,
+                    (n >> 8) as u8,
+                    n as u8,
+                )))
+            }
+            _ => None,
+        };
+        s.names.insert(config.name.clone(), id.clone());
+        s.containers.insert(
+            id.clone(),
+            Container {
+                id: id.clone(),
+                config: Arc::new(config.clone()),
+                image_id,
+                created_at: now,
+                ip,
+                run: None,
+                logs: Vec::new(),
+                exec_result: None,
+                exec_hangs: false,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn start_container(&self, id: &str) -> Result<(), RuntimeError> {
+        let delay = {
+            let now = self.clock.now();
+            let mut s = self.enter(FakeMethod::Start, FakeCall::Start(id.into()))?;
+            let image = s.container(id)?.config.image.clone();
+            let behaviour = s.behaviour(&image);
+            let join = match &s.container(id)?.config.network {
+                NetworkMode::Container(other) => Some(other.clone()),
+                _ => None,
+            };
+            if let Some(other) = join {
+                let running = info(&mut s, &other, now)
+                    .map(|i| i.state == ContainerRunState::Running)
+                    .unwrap_or(false);
+                if !running {
+                    return Err(RuntimeError::Failed(format!(
+                        "cannot join network of a non running container: {other}"
+                    )));
+                }
+            }
+            let c = s.container(id)?;
+            if c.settle(now, &behaviour) == ContainerRunState::Running {
+                return Ok(());
+            }
+            behaviour.start_delay
+        };
+        if !delay.is_zero() {
+            self.clock.sleep(delay).await;
+        }
+        let now = self.clock.now();
+        let mut s = self.lock();
+        let image = s.container(id)?.config.image.clone();
+        let run_for = s.behaviour(&image).run_for;
+        let c = s.container(id)?;
+        c.run = Some(Run {
+            started_at: now,
+            ends_at: run_for.map(|d| now.saturating_add(d)),
+            finished: None,
+        });
+        Ok(())
+    }
+
+    async fn stop_container(&self, id: &str, grace: Duration) -> Result<(), RuntimeError> {
+        let behaviour = {
+            let now = self.clock.now();
+            let mut s = self.enter(
+                FakeMethod::Stop,
+                FakeCall::Stop {
+                    id: id.into(),
+                    grace,
+                },
+            )?;
+            let image = s.container(id)?.config.image.clone();
+            let behaviour = s.behaviour(&image);
+            if s.container(id)?.settle(now, &behaviour) != ContainerRunState::Running {
+                return Ok(());
+            }
+            behaviour
+        };
+        let code = if behaviour.ignores_sigterm || grace.is_zero() {
+            if !grace.is_zero() {
+                self.clock.sleep(grace).await;
+            }
+            137
+        } else {
+            behaviour.sigterm_exit_code
+        };
+        let now = self.clock.now();
+        let mut s = self.lock();
+        let c = s.container(id)?;
+        if c.settle(now, &behaviour) == ContainerRunState::Running {
+            if let Some(run) = &mut c.run {
+                run.finished = Some((now, code));
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove_container(&self, id: &str) -> Result<(), RuntimeError> {
+        let now = self.clock.now();
+        let mut s = self.enter(FakeMethod::Remove, FakeCall::Remove(id.into()))?;
+        let image = s.container(id)?.config.image.clone();
+        let behaviour = s.behaviour(&image);
+        let c = s.container(id)?;
+        if c.settle(now, &behaviour) == ContainerRunState::Running {
+            return Err(RuntimeError::Conflict(format!(
+                "You cannot remove a running container {}. Stop the container before \
+                 attempting removal",
+                c.id
+            )));
+        }
+        let (cid, name) = (c.id.clone(), c.config.name.clone());
+        s.containers.remove(&cid);
+        s.names.remove(&name);
+        Ok(())
+    }
+
+    async fn inspect_container(&self, id: &str) -> Result<ContainerInfo, RuntimeError> {
+        let now = self.clock.now();
+        let mut s = self.enter(FakeMethod::Inspect, FakeCall::Inspect(id.into()))?;
+        info(&mut s, id, now)
+    }
+
+    async fn logs(&self, id: &str, options: LogOptions) -> Result<LogStream, RuntimeError> {
+        let (initial, cid) = {
+            let mut s = self.enter(FakeMethod::Logs, FakeCall::Logs(id.into()))?;
+            let c = s.container(id)?;
+            (tail(&c.logs, options.tail), c.id.clone())
+        };
+        let offset = self
+            .lock()
+            .container(&cid)
+            .map(|c| c.logs.len())
+            .unwrap_or(0);
+        if !options.follow {
+            return Ok(Box::pin(futures_util::stream::iter([Ok(initial)])));
+        }
+        let me = self.clone();
+        let stream = futures_util::stream::unfold(
+            (Some(initial), offset, me, cid),
+            |(first, offset, me, cid)| async move {
+                if let Some(first) = first.filter(|f| !f.is_empty()) {
+                    return Some((Ok(first), (None, offset, me, cid)));
+                }
+                loop {
+                    let now = me.clock.now();
+                    let (chunk, running) = {
+                        let mut s = me.lock();
+                        let image = match s.container(&cid) {
+                            Ok(c) => c.config.image.clone(),
+                            Err(_) => return None,
+                        };
+                        let behaviour = s.behaviour(&image);
+                        let c = s.container(&cid).ok()?;
+                        let running = c.settle(now, &behaviour) == ContainerRunState::Running;
+                        (c.logs.get(offset..).map(<[u8]>::to_vec), running)
+                    };
+                    if let Some(chunk) = chunk.filter(|c| !c.is_empty()) {
+                        let next = offset + chunk.len();
+                        return Some((Ok(chunk), (None, next, me, cid)));
+                    }
+                    if !running {
+                        return None;
+                    }
+                    me.clock.sleep(Duration::from_millis(100)).await;
+                }
+            },
+        );
+        Ok(Box::pin(stream))
+    }
+
+    async fn exec(
+        &self,
+        id: &str,
+        argv: &[String],
+        timeout: Duration,
+    ) -> Result<ExecResult, RuntimeError> {
+        let (hangs, result) = {
+            let now = self.clock.now();
+            let mut s = self.enter(
+                FakeMethod::Exec,
+                FakeCall::Exec {
+                    id: id.into(),
+                    argv: argv.to_vec(),
+                },
+            )?;
+            let image = s.container(id)?.config.image.clone();
+            let behaviour = s.behaviour(&image);
+            let c = s.container(id)?;
+            if c.settle(now, &behaviour) != ContainerRunState::Running {
+                return Err(RuntimeError::Conflict(format!(
+                    "Container {} is not running",
+                    c.id
+                )));
+            }
+            (
+                c.exec_hangs,
+                c.exec_result.clone().unwrap_or((0, Vec::new())),
+            )
+        };
+        if hangs {
+            self.clock.sleep(timeout).await;
+            return Err(RuntimeError::Timeout(format!(
+                "exec {argv:?} did not finish within {timeout:?}"
+            )));
+        }
+        Ok(ExecResult {
+            exit_code: result.0,
+            output: result.1,
+        })
+    }
+}
+
+/// The last `n` lines of `bytes` (all when `None`).
+fn tail(bytes: &[u8], n: Option<u64>) -> Vec<u8> {
+    let Some(n) = n else {
+        return bytes.to_vec();
+    };
+    if n == 0 {
+        return Vec::new();
+    }
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let mut seen = 0;
+    for (i, b) in body.iter().enumerate().rev() {
+        if *b == b'\n' {
+            seen += 1;
+            if seen == n {
+                return bytes[i + 1..].to_vec();
+            }
+        }
+    }
+    bytes.to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tail;
+
+    #[test]
+    fn tail_counts_lines() {
+        let cases: [(&[u8], Option<u64>, &[u8]); 6] = [
+            (b"a\nb\nc\n", None, b"a\nb\nc\n"),
+            (b"a\nb\nc\n", Some(2), b"b\nc\n"),
+            (b"a\nb\nc", Some(2), b"b\nc"),
+            (b"a\nb\nc\n", Some(5), b"a\nb\nc\n"),
+            (b"a\nb\nc\n", Some(0), b""),
+            (b"", Some(1), b""),
+        ];
+        for (input, n, want) in cases {
+            assert_eq!(tail(input, n), want, "{n:?}");
+        }
+    }
+}
