@@ -8,6 +8,7 @@ mod controller;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod faulty_store;
+mod graceful_delete;
 mod hostile;
 mod informer;
 mod leader_election;
