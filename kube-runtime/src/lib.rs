@@ -11,6 +11,7 @@ pub mod clock;
 pub mod controller;
 pub mod events;
 pub mod informer;
+pub mod kubelet;
 pub mod leader_election;
 pub mod registry;
 pub mod scheduler;

@@ -82,6 +82,14 @@ pub async fn handle<T: Served>(
                 super::binding::handle(&srv, version, ns, pod, rr.query, req).await,
             );
         }
+        (Endpoint::Log, _) => {
+            let ns = item_namespace(&c);
+            let pod = c.route.name.as_deref().unwrap_or_default();
+            return (
+                "get_log",
+                super::logs::handle(&srv, &ns, pod, rr.query).await,
+            );
+        }
         (Endpoint::Status, "get") => get::<T>(&srv, &c).await,
         (Endpoint::Status, _) => update_status::<T>(&srv, &c, req).await,
         (_, "list") => list::<T>(&srv, &c).await,

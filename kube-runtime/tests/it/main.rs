@@ -13,6 +13,7 @@ mod hostile;
 mod informer;
 mod leader_election;
 mod lease;
+mod logs;
 mod scheduler;
 mod store_contract;
 mod support;

@@ -1,0 +1,3 @@
+//! The kubelet: runs the pods bound to its node through a `ContainerRuntime`.
+
+pub mod server;
