@@ -124,10 +124,19 @@ mod tests {
         p
     }
 
+    /// (case, pod, requested grace, decision, deletionTimestamp, deletionGracePeriodSeconds)
+    type Case = (
+        &'static str,
+        Pod,
+        Option<i64>,
+        Deletion,
+        Option<i64>,
+        Option<i64>,
+    );
+
     #[test]
     fn delete_decisions() {
-        // (case, pod, requested grace, decision, deletionTimestamp, deletionGracePeriodSeconds)
-        let cases: Vec<(&str, Pod, Option<i64>, Deletion, Option<i64>, Option<i64>)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "bound, spec grace",
                 pod("n1", "Running", Some(10)),

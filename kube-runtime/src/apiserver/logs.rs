@@ -334,7 +334,12 @@ mod tests {
                 .collect();
             p
         };
-        let cases: [(&[&str], Option<&str>, Result<&str, &str>); 5] = [
+        type Case = (
+            &'static [&'static str],
+            Option<&'static str>,
+            Result<&'static str, &'static str>,
+        );
+        let cases: [Case; 5] = [
             (&["a"], None, Ok("a")),
             (&["a", "b"], Some("b"), Ok("b")),
             (
@@ -370,7 +375,9 @@ mod tests {
             n.status.daemon_endpoints.kubelet_endpoint.port = port;
             n
         };
-        let cases: [(&[(&str, &str)], i32, Result<(&str, u16), ()>); 6] = [
+        type Addresses = &'static [(&'static str, &'static str)];
+        type Location = Result<(&'static str, u16), ()>;
+        let cases: [(Addresses, i32, Location); 6] = [
             (
                 &[("Hostname", "h"), ("InternalIP", "10.0.0.1")],
                 10255,

@@ -36,11 +36,20 @@ enum Want {
     Marked(i64),
 }
 
+/// (case, bound, spec grace, query, body, expected)
+type Case = (
+    &'static str,
+    bool,
+    Option<i64>,
+    &'static str,
+    Option<Value>,
+    Want,
+);
+
 #[tokio::test]
 async fn deleting_a_pod_follows_the_graceful_rules() {
     let s = TestServer::start().await;
-    // (case, bound, spec grace, query, body, expected)
-    let cases: [(&str, bool, Option<i64>, &str, Option<Value>, Want); 10] = [
+    let cases: [Case; 10] = [
         ("bound, default", true, None, "", None, Want::Marked(30)),
         (
             "bound, spec grace",
