@@ -340,7 +340,12 @@ async fn delete_options(
     c: &Ctx<'_>,
     req: Request<Incoming>,
 ) -> Result<DeleteOptions, ApiError> {
-    let (body, yaml) = read_body(req, srv.config.max_body_bytes).await?;
+    // A request without a body (whatever its content type) uses the query.
+    let (body, yaml) = if hyper::body::Body::is_end_stream(req.body()) {
+        (bytes::Bytes::new(), false)
+    } else {
+        read_body(req, srv.config.max_body_bytes).await?
+    };
     if body.iter().all(u8::is_ascii_whitespace) {
         let grace = c
             .params

@@ -33,6 +33,11 @@ use tokio::task::JoinHandle;
 /// The kubelet's default port (`--port`).
 pub const DEFAULT_PORT: u16 = 10250;
 
+/// The kubelet's default listen address: loopback (`--address 127.0.0.1`), port 10250.
+pub fn default_address() -> SocketAddr {
+    SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, DEFAULT_PORT))
+}
+
 /// How long open connections may finish once the server stops (followed logs are cut).
 const CONNECTION_DRAIN: Duration = Duration::from_secs(1);
 

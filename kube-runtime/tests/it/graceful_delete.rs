@@ -330,6 +330,19 @@ async fn bad_delete_options_change_nothing() {
         }
     }
     assert_eq!(s.snapshot().await, before);
+    // No body, whatever the content type: the query decides (and it is well-formed here).
+    let (code, answer) = s
+        .raw(
+            Method::DELETE,
+            &format!("{PODS}/p?gracePeriodSeconds=5"),
+            Some("text/html"),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&answer));
+    let (_, stored) = s.call(Method::GET, &format!("{PODS}/p"), None).await;
+    assert_eq!(stored["metadata"]["deletionGracePeriodSeconds"], 5);
+    let before = s.snapshot().await;
     // A pod that does not exist: 404, nothing written.
     let (code, _) = s
         .call(Method::DELETE, &format!("{PODS}/missing"), None)
