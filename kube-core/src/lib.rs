@@ -9,6 +9,7 @@ pub mod backoff;
 pub mod binding;
 pub mod decode;
 pub mod defaults;
+pub mod deletion;
 pub mod endpoints;
 pub mod error;
 pub mod event;
@@ -40,6 +41,7 @@ pub mod validation;
 pub mod watch;
 
 pub use binding::Binding;
+pub use deletion::DeleteOptions;
 pub use endpoints::Endpoints;
 pub use event::Event;
 pub use lease::Lease;

@@ -3,9 +3,11 @@
 //! Pure: the server passes in the uid, the time and the random name suffix.
 
 use crate::defaults::Defaults;
+use crate::deletion::{delete_pod, Deletion};
 use crate::lease::Lease;
 use crate::object::Object;
 use crate::pod::{PodCondition, CONDITION_POD_SCHEDULED, CONDITION_TRUE};
+use crate::time::Timestamp;
 use crate::validation::Validate;
 use crate::{Endpoints, Event, Node, Pod, ReplicationController, Service};
 
@@ -38,6 +40,14 @@ pub trait Strategy: Object + Validate + Defaults + Default {
     /// Value of a selectable field, or `None` if the field is not selectable for this kind.
     fn field_value(&self, field: &str) -> Option<String> {
         common_field(self, field)
+    }
+    /// Whether a delete may only mark the object (graceful deletion); if false, deletes
+    /// remove it at once without reading it first.
+    const GRACEFUL_DELETION: bool = false;
+    /// Applies a delete request with `grace` seconds at time `now` (only called when
+    /// [`Strategy::GRACEFUL_DELETION`]): mark the object, leave it, or remove it now.
+    fn prepare_for_delete(&mut self, _grace: Option<i64>, _now: Timestamp) -> Deletion {
+        Deletion::Immediate
     }
 }
 
@@ -72,12 +82,14 @@ pub fn prepare_for_create<T: Strategy>(obj: &mut T, namespace: &str, ctx: &Creat
     meta.resource_version.clear();
     meta.self_link.clear();
     meta.deletion_timestamp.clear();
+    meta.deletion_grace_period_seconds = None;
     meta.generation = 1;
     obj.reset_status_on_create();
     obj.apply_defaults();
 }
 
-/// Prepares an update: keeps identity, timestamps and status from `old`, bumps generation on spec change.
+/// Prepares an update: keeps identity, timestamps (the deletion mark included: an update can
+/// neither set nor clear it) and status from `old`, bumps generation on spec change.
 pub fn prepare_for_update<T: Strategy>(new: &mut T, old: &T) {
     new.set_type_meta();
     new.keep_server_fields_on_update(old);
@@ -87,6 +99,7 @@ pub fn prepare_for_update<T: Strategy>(new: &mut T, old: &T) {
     nm.uid = om.uid.clone();
     nm.creation_timestamp = om.creation_timestamp.clone();
     nm.deletion_timestamp = om.deletion_timestamp.clone();
+    nm.deletion_grace_period_seconds = om.deletion_grace_period_seconds;
     nm.generation = om.generation + i64::from(bump);
     nm.self_link.clear();
 }
@@ -108,6 +121,10 @@ pub fn apply_binding(pod: &mut Pod, node: &str, now: &str) -> Result<(), String>
 }
 
 impl Strategy for Pod {
+    const GRACEFUL_DELETION: bool = true;
+    fn prepare_for_delete(&mut self, grace: Option<i64>, now: Timestamp) -> Deletion {
+        delete_pod(self, grace, now)
+    }
     fn copy_status_from(&mut self, other: &Self) {
         self.status = other.status.clone();
     }
@@ -318,5 +335,39 @@ mod tests {
         for (obj, generation) in cases {
             assert_eq!(obj.metadata.generation, generation);
         }
+    }
+
+    #[test]
+    fn updates_can_neither_set_nor_clear_the_deletion_mark() {
+        let mut live = Pod::default();
+        live.apply_defaults();
+        let mut dying = live.clone();
+        dying.metadata.deletion_timestamp = "2026-01-01T00:00:30Z".into();
+        dying.metadata.deletion_grace_period_seconds = Some(30);
+        // (stored, sent, kept)
+        let cases = [(&dying, &live, &dying), (&live, &dying, &live)];
+        for (old, sent, want) in cases {
+            let mut new = sent.clone();
+            prepare_for_update(&mut new, old);
+            assert_eq!(
+                (
+                    &new.metadata.deletion_timestamp,
+                    new.metadata.deletion_grace_period_seconds
+                ),
+                (
+                    &want.metadata.deletion_timestamp,
+                    want.metadata.deletion_grace_period_seconds
+                )
+            );
+        }
+        let mut created = dying.clone();
+        prepare_for_create(&mut created, "ns", &CreateContext::default());
+        assert_eq!(
+            (
+                created.metadata.deletion_timestamp.as_str(),
+                created.metadata.deletion_grace_period_seconds
+            ),
+            ("", None)
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! defaulting, validation, compare-and-swap and watch semantics.
 
 use crate::clock::Clock;
+use kube_core::deletion::Deletion;
 use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
@@ -15,7 +16,7 @@ use kube_core::strategy::{
     apply_binding, prepare_for_create, prepare_for_update, CreateContext, Strategy,
 };
 use kube_core::validation::{FieldError, FieldErrorKind};
-use kube_core::{Binding, Object, Pod, Store, StoreError};
+use kube_core::{Binding, DeleteOptions, Object, Pod, Store, StoreError};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -419,16 +420,64 @@ impl Registry {
         Err(conflict(plural, name))
     }
 
-    /// Deletes an object and returns its last state.
+    /// Deletes an object with default options (see [`Registry::delete_with`]).
     pub async fn delete<T: Strategy>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
+        self.delete_with(namespace, name, &DeleteOptions::default())
+            .await
+    }
+
+    /// Deletes an object and returns its last state. Kinds with graceful deletion (pods) may
+    /// instead be marked with `deletionTimestamp` (a compare-and-swap update, seen by watchers
+    /// as MODIFIED) and returned as marked; see `kube_core::deletion`.
+    pub async fn delete_with<T: Strategy>(
+        &self,
+        namespace: &str,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> Result<T, ApiError> {
         let plural = T::RESOURCE.info().plural;
         let key = T::RESOURCE.key(namespace, name);
-        let kv = self
-            .store
-            .delete(&key, None)
-            .await
-            .map_err(|e| store_error(e, plural, name))?;
-        decode(&kv)
+        if !T::GRACEFUL_DELETION {
+            let kv = self
+                .store
+                .delete(&key, None)
+                .await
+                .map_err(|e| store_error(e, plural, name))?;
+            return decode(&kv);
+        }
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let current = self.get_kv::<T>(&key, name).await?;
+            let mut obj: T = decode(&current)?;
+            let now = self.clock.now();
+            let written = match obj.prepare_for_delete(options.grace_period_seconds, now) {
+                Deletion::Pending => return Ok(obj),
+                Deletion::Immediate => {
+                    match self.store.delete(&key, Some(current.mod_revision)).await {
+                        Ok(kv) => return decode(&kv),
+                        Err(e) => e,
+                    }
+                }
+                Deletion::Graceful => {
+                    obj.meta_mut().resource_version.clear();
+                    match self
+                        .store
+                        .update(&key, encode(&obj)?, current.mod_revision)
+                        .await
+                    {
+                        Ok(kv) => {
+                            obj.meta_mut().resource_version = kv.mod_revision.to_string();
+                            return Ok(obj);
+                        }
+                        Err(e) => e,
+                    }
+                }
+            };
+            match written {
+                StoreError::Conflict { .. } => continue,
+                e => return Err(store_error(e, plural, name)),
+            }
+        }
+        Err(conflict(plural, name))
     }
 
     /// Watches objects in `namespace` (all when `None`).

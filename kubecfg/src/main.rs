@@ -1,12 +1,13 @@
 //! kubecfg: the seed's command-line client.
 //!
 //! `kubecfg [-h URL] [-c FILE] [-l SELECTOR] [-o FORMAT] get|list|create|update|delete RESOURCE[/NAME]`
+//! `kubecfg [-h URL] [-n NAMESPACE] logs POD [CONTAINER] [-f] [--tail N] [--previous]`
 //!
 //! Thin by design: it parses arguments, calls the API server and prints the answer.
 
 mod printer;
 
-use clap::{ArgAction, Parser};
+use clap::{ArgAction, CommandFactory, Parser};
 use hyper::Method;
 use kube_core::v1beta1::V1Beta1;
 use kube_core::{Endpoints, Event, Node, Pod, ReplicationController, ResourceKind, Service};
@@ -23,7 +24,7 @@ use std::process::ExitCode;
     version,
     disable_help_flag = true,
     about = "Manage pods, replication controllers, services and minions through the API server",
-    after_help = "Examples:\n  kubecfg -c examples/redis.json create /pods\n  kubecfg list /pods\n  kubecfg -l name=redis list pods\n  kubecfg get pods/redis\n  kubecfg delete pods/redis"
+    after_help = "Examples:\n  kubecfg -c examples/redis.json create /pods\n  kubecfg list /pods\n  kubecfg -l name=redis list pods\n  kubecfg get pods/redis\n  kubecfg delete pods/redis\n  kubecfg logs redis\n  kubecfg logs -f --tail 10 redis redis"
 )]
 struct Args {
     /// API server URL (default: $KUBERNETES_MASTER, else http://localhost:8080).
@@ -49,10 +50,22 @@ struct Args {
     /// Print help.
     #[arg(long = "help", action = ArgAction::Help)]
     help: Option<bool>,
-    /// get, list, create, update or delete.
+    /// logs: keep streaming new output.
+    #[arg(short = 'f', long = "follow")]
+    follow: bool,
+    /// logs: only the last N lines.
+    #[arg(long = "tail", value_name = "N")]
+    tail: Option<u64>,
+    /// logs: the previous (terminated) instance of the container.
+    #[arg(long = "previous")]
+    previous: bool,
+    /// get, list, create, update, delete or logs.
     verb: Verb,
-    /// `pods`, `/pods`, `pods/NAME`, `replicationControllers`, `services`, `minions`, ...
+    /// `pods`, `/pods`, `pods/NAME`, `replicationControllers`, `services`, `minions`, ...;
+    /// for logs, the pod (`NAME` or `pods/NAME`).
     resource: String,
+    /// logs: the container (needed when the pod has several).
+    container: Option<String>,
 }
 
 /// The verbs of the seed's kubecfg.
@@ -63,6 +76,7 @@ enum Verb {
     Create,
     Update,
     Delete,
+    Logs,
 }
 
 /// A failure to report on stderr.
@@ -78,7 +92,15 @@ enum CliError {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        // --help and --version.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            eprintln!("{}", with_usage(&e));
+            return ExitCode::from(2);
+        }
+    };
     match run(args).await {
         Ok(out) => {
             print!("{out}");
@@ -89,6 +111,16 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A refusal of the arguments, always with a usage line (clap omits it for bad values).
+fn with_usage(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    if text.contains("Usage:") {
+        return text.trim_end().to_string();
+    }
+    let usage = Args::command().render_usage().to_string();
+    format!("{}\n{usage}", text.trim_end())
 }
 
 /// Splits `RESOURCE[/NAME]` (leading slash optional).
@@ -174,8 +206,88 @@ fn v1beta1_to_v1(kind: ResourceKind, v: Value) -> Result<Value, CliError> {
     }
 }
 
+/// Options only `logs` takes, named when given to another verb.
+fn check_logs_only_options(args: &Args) -> Result<(), CliError> {
+    let given = [
+        ("CONTAINER", args.container.is_some()),
+        ("-f", args.follow),
+        ("--tail", args.tail.is_some()),
+        ("--previous", args.previous),
+    ];
+    match given.iter().find(|(_, set)| *set) {
+        Some((name, _)) if args.verb != Verb::Logs => Err(CliError::Usage(format!(
+            "{name} is only valid with logs\nUsage: kubecfg logs POD [CONTAINER] [-f] [--tail N] [--previous]"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The pod of `kubecfg logs POD`: `NAME`, `pods/NAME` or `/pods/NAME`.
+fn log_pod(arg: &str) -> Result<String, CliError> {
+    let trimmed = arg.trim_start_matches('/');
+    let name = match trimmed.split_once('/') {
+        None => trimmed,
+        Some((res, name)) if ResourceKind::from_name(res) == Some(ResourceKind::Pods) => name,
+        Some(_) => "",
+    };
+    if name.is_empty() || name.contains('/') {
+        return Err(CliError::Usage(format!(
+            "logs needs a pod, not {arg:?}\nUsage: kubecfg logs POD [CONTAINER] [-f] [--tail N] [--previous]"
+        )));
+    }
+    Ok(name.to_string())
+}
+
+/// The path of a pod's log with the options of `args`.
+fn log_path(args: &Args, pod: &str) -> String {
+    let ns = args.namespace.as_deref().unwrap_or("default");
+    let mut path = resource_path(ResourceKind::Pods, Some(ns), Some(pod)) + "/log";
+    let mut query = Vec::new();
+    if let Some(c) = &args.container {
+        query.push(format!("container={}", encode_component(c)));
+    }
+    if args.follow {
+        query.push("follow=true".to_string());
+    }
+    if let Some(n) = args.tail {
+        query.push(format!("tailLines={n}"));
+    }
+    if args.previous {
+        query.push("previous=true".to_string());
+    }
+    if !query.is_empty() {
+        path.push('?');
+        path.push_str(&query.join("&"));
+    }
+    path
+}
+
+/// `kubecfg logs`: writes the log to stdout as its bytes arrive.
+async fn logs(args: &Args) -> Result<(), CliError> {
+    use http_body_util::BodyExt;
+    use std::io::Write;
+    let path = log_path(args, &log_pod(&args.resource)?);
+    let client = HttpClient::new(&args.server)?;
+    let mut body = client.request_streaming(Method::GET, &path).await?;
+    let mut out = std::io::stdout();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| CliError::Output(format!("reading the log: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            out.write_all(&data)
+                .and_then(|()| out.flush())
+                .map_err(|e| CliError::Output(format!("writing the log: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
 async fn run(args: Args) -> Result<String, CliError> {
-    let (kind, name) = parse_resource(&args.resource)?;
+    check_logs_only_options(&args)?;
+    // `logs` names a pod, not a resource.
+    let (kind, name) = match args.verb {
+        Verb::Logs => (ResourceKind::Pods, None),
+        _ => parse_resource(&args.resource)?,
+    };
     let client = HttpClient::new(&args.server)?;
     let ns = args.namespace.as_deref();
     let item_ns = Some(ns.unwrap_or("default"));
@@ -271,6 +383,10 @@ async fn run(args: Args) -> Result<String, CliError> {
                 print(&client.request_json(Method::PUT, &path, Some(&doc)).await?)
             }
         }
+        Verb::Logs => {
+            logs(&args).await?;
+            Ok(String::new())
+        }
         Verb::Delete => {
             let name = name.ok_or_else(|| CliError::Usage("delete needs RESOURCE/NAME".into()))?;
             let deleted = client
@@ -322,6 +438,57 @@ mod tests {
             let got = parse_resource(input).ok();
             let want = want.map(|(k, n)| (k, n.map(String::from)));
             assert_eq!(got, want, "{input}");
+        }
+    }
+
+    #[test]
+    fn logs_arguments() {
+        // (argv after `kubecfg`, the log path, or the start of the usage error)
+        let cases: [(&[&str], Result<&str, &str>); 10] = [
+            (
+                &["logs", "redis"],
+                Ok("/api/v1/namespaces/default/pods/redis/log"),
+            ),
+            (
+                &["logs", "-f", "--tail", "10", "/pods/redis", "c 1", "--previous"],
+                Ok("/api/v1/namespaces/default/pods/redis/log?container=c%201&follow=true&tailLines=10&previous=true"),
+            ),
+            (
+                &["-n", "ns", "logs", "pods/web", "--follow"],
+                Ok("/api/v1/namespaces/ns/pods/web/log?follow=true"),
+            ),
+            (&["logs", "services/x"], Err("logs needs a pod")),
+            (&["logs", "pods/a/b"], Err("logs needs a pod")),
+            (&["logs", "pods/"], Err("logs needs a pod")),
+            (&["get", "pods/redis", "extra"], Err("CONTAINER is only valid with logs")),
+            (&["list", "pods", "-f"], Err("-f is only valid with logs")),
+            (&["get", "pods/x", "--tail", "3"], Err("--tail is only valid with logs")),
+            (&["delete", "pods/x", "--previous"], Err("--previous is only valid with logs")),
+        ];
+        for (argv, want) in cases {
+            let args = Args::try_parse_from(std::iter::once("kubecfg").chain(argv.iter().copied()))
+                .expect("parses");
+            let got = check_logs_only_options(&args)
+                .and_then(|()| log_pod(&args.resource))
+                .map(|pod| log_path(&args, &pod))
+                .map_err(|e| e.to_string());
+            match (got, want) {
+                (Ok(path), Ok(w)) => assert_eq!(path, w, "{argv:?}"),
+                (Err(e), Err(w)) => assert!(e.starts_with(w), "{argv:?}: {e}"),
+                (got, want) => panic!("{argv:?}: got {got:?}, want {want:?}"),
+            }
+        }
+        // Arguments clap refuses (with a usage line).
+        for argv in [
+            &["logs", "redis", "--tail", "-1"][..],
+            &["logs", "redis", "--tail", "ten"],
+            &["logs"],
+            &["logs", "redis", "c", "extra"],
+        ] {
+            let err = Args::try_parse_from(std::iter::once("kubecfg").chain(argv.iter().copied()))
+                .expect_err("refused");
+            let msg = with_usage(&err);
+            assert!(msg.contains("Usage: kubecfg"), "{argv:?}: {msg}");
         }
     }
 

@@ -231,3 +231,132 @@ fn scheduler_assigns_hosts_and_explains_what_does_not_fit() {
         "{why}"
     );
 }
+
+#[test]
+fn logs_stream_from_the_kubelet_and_bound_pods_delete_gracefully() {
+    use common::fake_kubelet::{FakeKubelet, LOG};
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path(), free_port());
+    let url = server.url.as_str();
+    let mut kubelet = FakeKubelet::start();
+    let write = |name: &str, doc: serde_json::Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path.display().to_string()
+    };
+    let node = write(
+        "node.json",
+        serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+                "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet.port}}}}),
+    );
+    ok(url, &["-c", &node, "create", "nodes"]);
+    let pod = |name: &str, node: &str| {
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"nodeName": node, "containers": [{"name": "redis", "image": "dockerfile/redis"}]}})
+    };
+    ok(
+        url,
+        &[
+            "-c",
+            &write("bound.json", pod("redis", "n1")),
+            "create",
+            "pods",
+        ],
+    );
+    ok(
+        url,
+        &[
+            "-c",
+            &write("unbound.json", pod("idle", "")),
+            "create",
+            "pods",
+        ],
+    );
+
+    // The whole log, then the last lines: the options reach the kubelet.
+    assert_eq!(ok(url, &["logs", "redis"]), LOG);
+    assert_eq!(
+        ok(url, &["logs", "--tail", "5", "pods/redis", "redis"]),
+        LOG
+    );
+    let requests = kubelet.requests.lock().unwrap().clone();
+    assert_eq!(
+        requests,
+        [
+            "GET /containerLogs/default/redis/redis?follow=false&previous=false&timestamps=false HTTP/1.1",
+            "GET /containerLogs/default/redis/redis?follow=false&previous=false&timestamps=false&tailLines=5 HTTP/1.1",
+        ]
+    );
+
+    // -f prints lines as the kubelet sends them, and ends when the kubelet ends the stream.
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_kubecfg"))
+            .args(["-h", url, "logs", "-f", "redis"])
+            .env_remove("KUBERNETES_MASTER")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn kubecfg logs -f"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next = || {
+        lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a line within 10 s")
+    };
+    assert_eq!(next(), "first");
+    let feed = kubelet.feed.take().expect("feed");
+    feed.send("second\n".into()).unwrap();
+    assert_eq!(next(), "second");
+    assert!(child.0.try_wait().unwrap().is_none(), "still following");
+    drop(feed);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "kubecfg logs -f did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+
+    // Server errors print the server's message; bad arguments a usage line.
+    for (args, message) in [
+        (&["logs", "nope"][..], "pods \"nope\" not found"),
+        (&["logs", "idle"], "pod idle does not have a host assigned"),
+        (
+            &["logs", "redis", "other"],
+            "container other is not valid for pod redis",
+        ),
+        (&["logs"], "Usage: kubecfg"),
+        (&["logs", "redis", "--tail", "x"], "Usage: kubecfg"),
+        (&["get", "pods/redis", "-f"], "-f is only valid with logs"),
+    ] {
+        let o = kubecfg(url, args);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+    }
+
+    // Deleting a bound pod prints what it always did, and leaves it terminating for its
+    // kubelet; an unbound pod goes at once.
+    assert_eq!(
+        ok(url, &["delete", "pods/redis"]),
+        "Status\n----------\nSuccess\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(url, &["-o", "json", "get", "pods/redis"])).expect("json");
+    assert_eq!(json["metadata"]["deletionGracePeriodSeconds"], 30);
+    assert!(json["metadata"]["deletionTimestamp"].is_string(), "{json}");
+    ok(url, &["delete", "pods/idle"]);
+    assert!(!kubecfg(url, &["get", "pods/idle"]).status.success());
+}

@@ -71,8 +71,13 @@ impl ApiClient for TimedClient {
     async fn update_status<T: Object>(&self, ns: &str, obj: &T) -> Result<T, ApiError> {
         self.inner.update_status(ns, obj).await
     }
-    async fn delete<T: Object>(&self, ns: &str, name: &str) -> Result<T, ApiError> {
-        self.inner.delete(ns, name).await
+    async fn delete_with<T: Object>(
+        &self,
+        ns: &str,
+        name: &str,
+        options: &kube_core::DeleteOptions,
+    ) -> Result<T, ApiError> {
+        self.inner.delete_with(ns, name, options).await
     }
     async fn watch<T: Object>(
         &self,

@@ -5,6 +5,7 @@ mod body;
 mod codec;
 pub mod decode;
 mod discovery;
+pub mod logs;
 mod metrics;
 pub mod params;
 mod resource;
@@ -71,6 +72,8 @@ impl Default for ApiServerConfig {
 pub struct ApiServer {
     registry: Registry,
     metrics: Metrics,
+    /// The client of kubelets (pod logs).
+    kubelets: logs::KubeletClient,
     config: ApiServerConfig,
     /// Set when serving ends: open connections finish and close, watches end cleanly.
     stopping: tokio::sync::watch::Sender<bool>,
@@ -120,6 +123,7 @@ impl ApiServer {
         Arc::new(ApiServer {
             registry: Registry::with_clock(store, config.clock.clone()),
             metrics: Metrics::default(),
+            kubelets: logs::KubeletClient::default(),
             config,
             stopping: tokio::sync::watch::channel(false).0,
         })

@@ -1,6 +1,6 @@
 //! Query parameters of resource requests, parsed and validated once per request: a bad value
 //! of any parameter the server knows answers 400 with a Status naming the parameter, whether
-//! the request uses it or not (`limit`, `gracePeriodSeconds` and others are accepted and
+//! the request uses it or not (`limit` and others are accepted and
 //! ignored today, but only when well-formed). Unknown parameters are ignored, as in Kubernetes.
 
 use super::decode::bad_field;
@@ -43,7 +43,7 @@ pub struct Params {
     pub timeout: Option<Duration>,
     /// `limit` (accepted; lists are not paged yet).
     pub limit: Option<u64>,
-    /// `gracePeriodSeconds` (accepted; deletion is immediate).
+    /// `gracePeriodSeconds` (deletes; a DELETE body's `DeleteOptions` takes precedence).
     pub grace_period_seconds: Option<u64>,
     /// Label and field selectors (`labelSelector`/`fieldSelector`; v1beta1 `labels`/`fields`).
     pub list: ListOptions,

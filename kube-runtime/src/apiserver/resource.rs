@@ -13,7 +13,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use kube_core::error::ApiError;
 use kube_core::strategy::Strategy;
 use kube_core::v1beta1::{list_to_v1beta1, V1Beta1};
-use kube_core::Status;
+use kube_core::{DeleteOptions, Status};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -82,6 +82,14 @@ pub async fn handle<T: Served>(
                 super::binding::handle(&srv, version, ns, pod, rr.query, req).await,
             );
         }
+        (Endpoint::Log, _) => {
+            let ns = item_namespace(&c);
+            let pod = c.route.name.as_deref().unwrap_or_default();
+            return (
+                "get_log",
+                super::logs::handle(&srv, &ns, pod, rr.query).await,
+            );
+        }
         (Endpoint::Status, "get") => get::<T>(&srv, &c).await,
         (Endpoint::Status, _) => update_status::<T>(&srv, &c, req).await,
         (_, "list") => list::<T>(&srv, &c).await,
@@ -96,7 +104,7 @@ pub async fn handle<T: Served>(
         (_, "get") => get::<T>(&srv, &c).await,
         (_, "create") => create::<T>(&srv, &c, req).await,
         (_, "update") => update::<T>(&srv, &c, req).await,
-        _ => delete::<T>(&srv, &c).await,
+        _ => delete::<T>(&srv, &c, req).await,
     };
     let verb = match endpoint {
         Endpoint::Status => {
@@ -308,11 +316,52 @@ async fn update_status<T: Served>(
     Ok(object_response(c.route.version, StatusCode::OK, &updated))
 }
 
-async fn delete<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBody>, ApiError> {
+async fn delete<T: Served>(
+    srv: &ApiServer,
+    c: &Ctx<'_>,
+    req: Request<Incoming>,
+) -> Result<Response<ApiBody>, ApiError> {
     let name = c.route.name.as_deref().unwrap_or_default();
-    let deleted: T = srv.registry.delete(&item_namespace(c), name).await?;
+    let options = delete_options(srv, c, req).await?;
+    let deleted: T = srv
+        .registry
+        .delete_with(&item_namespace(c), name, &options)
+        .await?;
     Ok(match c.route.version {
         Version::V1 => json_response(StatusCode::OK, &deleted),
         Version::V1Beta1 => json_response(StatusCode::OK, &Status::success().to_v1beta1()),
     })
+}
+
+/// The options of a delete: a non-empty body (`DeleteOptions`) wins over the query, as in
+/// Kubernetes, which reads the query only when the body is empty.
+async fn delete_options(
+    srv: &ApiServer,
+    c: &Ctx<'_>,
+    req: Request<Incoming>,
+) -> Result<DeleteOptions, ApiError> {
+    // A request without a body (whatever its content type) uses the query.
+    let (body, yaml) = if hyper::body::Body::is_end_stream(req.body()) {
+        (bytes::Bytes::new(), false)
+    } else {
+        read_body(req, srv.config.max_body_bytes).await?
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        let grace = c
+            .params
+            .grace_period_seconds
+            .map(|g| {
+                i64::try_from(g).map_err(|_| {
+                    decode::bad_field(
+                        "gracePeriodSeconds",
+                        format!("invalid value \"{g}\": out of range"),
+                    )
+                })
+            })
+            .transpose()?;
+        return Ok(DeleteOptions {
+            grace_period_seconds: grace,
+        });
+    }
+    decode::off_runtime(body, move |b| decode::decode_delete_options(b, yaml)).await
 }

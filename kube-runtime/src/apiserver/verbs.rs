@@ -21,6 +21,8 @@ pub enum Endpoint {
     Status,
     /// A pod's `/binding` subresource.
     Binding,
+    /// A pod's `/log` subresource (proxied to the kubelet of the pod's node).
+    Log,
     /// The collection-level bindings (`/api/v1beta1/bindings`, `/api/v1/namespaces/{ns}/bindings`).
     Bindings,
     /// Discovery, health and metrics documents.
@@ -60,6 +62,7 @@ pub const OPERATIONS: &[Operation] = &[
     op(Endpoint::Status, "GET", "get"),
     op(Endpoint::Status, "PUT", "update"),
     op(Endpoint::Binding, "POST", "create"),
+    op(Endpoint::Log, "GET", "get"),
     op(Endpoint::Bindings, "POST", "create"),
     op(Endpoint::NonResource, "GET", "get"),
 ];
@@ -84,13 +87,14 @@ pub fn subresource(kind: ResourceKind, name: &str) -> Option<Endpoint> {
             Some(Endpoint::Status)
         }
         "binding" if kind == ResourceKind::Pods => Some(Endpoint::Binding),
+        "log" if kind == ResourceKind::Pods => Some(Endpoint::Log),
         _ => None,
     }
 }
 
 /// The subresources `kind` has in v1, with their endpoints (for discovery).
 pub fn subresources(kind: ResourceKind) -> Vec<(&'static str, Endpoint)> {
-    ["status", "binding"]
+    ["status", "binding", "log"]
         .into_iter()
         .filter_map(|name| subresource(kind, name).map(|e| (name, e)))
         .collect()
@@ -141,7 +145,7 @@ mod tests {
     #[test]
     fn methods_and_verbs_come_from_one_table() {
         use Endpoint::*;
-        let cases: [(Endpoint, &[&str], &[&str]); 8] = [
+        let cases: [(Endpoint, &[&str], &[&str]); 9] = [
             (Collection, &["GET", "POST"], &["create", "list", "watch"]),
             (AllNamespaces, &["GET"], &["list", "watch"]),
             (WatchCollection, &["GET"], &["watch"]),
@@ -152,6 +156,7 @@ mod tests {
             ),
             (Status, &["GET", "PUT"], &["get", "update"]),
             (Binding, &["POST"], &["create"]),
+            (Log, &["GET"], &["get"]),
             (Bindings, &["POST"], &["create"]),
             (NonResource, &["GET"], &["get"]),
         ];
@@ -171,7 +176,11 @@ mod tests {
     fn subresources_per_kind() {
         assert_eq!(
             subresources(ResourceKind::Pods),
-            [("status", Endpoint::Status), ("binding", Endpoint::Binding)]
+            [
+                ("status", Endpoint::Status),
+                ("binding", Endpoint::Binding),
+                ("log", Endpoint::Log)
+            ]
         );
         assert_eq!(subresources(ResourceKind::Events), []);
         assert_eq!(

@@ -13,7 +13,7 @@ use kube_core::error::ApiError;
 use kube_core::list::List;
 use kube_core::store::Revision;
 use kube_core::Object;
-use kube_core::{Binding, ResourceKind, Status};
+use kube_core::{Binding, DeleteOptions, ResourceKind, Status};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::Duration;
@@ -244,13 +244,17 @@ impl ApiClient for HttpClient {
         self.typed(Method::PUT, &path, Some(obj)).await
     }
 
-    async fn delete<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
-        self.typed::<T, ()>(
-            Method::DELETE,
-            &resource_path(T::RESOURCE, Some(namespace), Some(name)),
-            None,
-        )
-        .await
+    async fn delete_with<T: Object>(
+        &self,
+        namespace: &str,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> Result<T, ApiError> {
+        let mut path = resource_path(T::RESOURCE, Some(namespace), Some(name));
+        if let Some(g) = options.grace_period_seconds {
+            path.push_str(&format!("?gracePeriodSeconds={g}"));
+        }
+        self.typed::<T, ()>(Method::DELETE, &path, None).await
     }
 
     async fn watch<T: Object>(

@@ -14,7 +14,7 @@ use kube_core::list::List;
 use kube_core::store::Revision;
 use kube_core::strategy::Strategy;
 use kube_core::watch::WatchEvent;
-use kube_core::{with_resource_type, Binding, Object};
+use kube_core::{with_resource_type, Binding, DeleteOptions, Object};
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -117,8 +117,13 @@ impl InProcessClient {
         cast(self.registry.update_status(ns, &obj.meta().name, u).await?)
     }
 
-    async fn delete_as<U: Strategy, T: Object>(&self, ns: &str, name: &str) -> Result<T, ApiError> {
-        cast(self.registry.delete::<U>(ns, name).await?)
+    async fn delete_as<U: Strategy, T: Object>(
+        &self,
+        ns: &str,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> Result<T, ApiError> {
+        cast(self.registry.delete_with::<U>(ns, name, options).await?)
     }
 
     async fn watch_as<U: Strategy, T: Object>(
@@ -185,8 +190,13 @@ impl ApiClient for InProcessClient {
         with_resource_type!(T::RESOURCE, U => self.update_status_as::<U, T>(namespace, obj).await)
     }
 
-    async fn delete<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
-        with_resource_type!(T::RESOURCE, U => self.delete_as::<U, T>(namespace, name).await)
+    async fn delete_with<T: Object>(
+        &self,
+        namespace: &str,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> Result<T, ApiError> {
+        with_resource_type!(T::RESOURCE, U => self.delete_as::<U, T>(namespace, name, options).await)
     }
 
     async fn watch<T: Object>(

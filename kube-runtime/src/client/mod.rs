@@ -16,6 +16,7 @@ use kube_core::error::ApiError;
 use kube_core::list::List;
 use kube_core::store::Revision;
 use kube_core::Binding;
+use kube_core::DeleteOptions;
 use kube_core::Object;
 use std::future::Future;
 
@@ -78,11 +79,24 @@ pub trait ApiClient: Clone + Send + Sync + 'static {
         namespace: &str,
         obj: &T,
     ) -> impl Future<Output = Result<T, ApiError>> + Send;
-    /// Deletes an object.
+    /// Deletes an object with default options: a bound pod is only marked for graceful
+    /// deletion (and returned marked); other objects are removed (and returned as they were).
     fn delete<T: Object>(
         &self,
         namespace: &str,
         name: &str,
+    ) -> impl Future<Output = Result<T, ApiError>> + Send {
+        async move {
+            self.delete_with(namespace, name, &DeleteOptions::default())
+                .await
+        }
+    }
+    /// Deletes an object with `options` (`DeleteOptions::immediate()` removes a pod at once).
+    fn delete_with<T: Object>(
+        &self,
+        namespace: &str,
+        name: &str,
+        options: &DeleteOptions,
     ) -> impl Future<Output = Result<T, ApiError>> + Send;
     /// Watches changes after `resource_version` (0: current objects first, as ADDED).
     fn watch<T: Object>(

@@ -148,7 +148,12 @@ impl ApiClient for Scripted {
     async fn update_status<T: Object>(&self, _: &str, _: &T) -> Result<T, ApiError> {
         unimplemented!("not scripted")
     }
-    async fn delete<T: Object>(&self, _: &str, _: &str) -> Result<T, ApiError> {
+    async fn delete_with<T: Object>(
+        &self,
+        _: &str,
+        _: &str,
+        _: &kube_core::DeleteOptions,
+    ) -> Result<T, ApiError> {
         unimplemented!("not scripted")
     }
     async fn watch<T: Object>(

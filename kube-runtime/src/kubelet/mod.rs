@@ -9,6 +9,7 @@ mod probe_manager;
 pub mod probes;
 mod run;
 pub mod runtime_cache;
+pub mod server;
 mod state;
 
 pub use config::KubeletConfig;

@@ -12,6 +12,7 @@ use kube_core::pod::{Pod, PULL_ALWAYS, PULL_NEVER};
 use kube_core::runtime::{ContainerInfo, RuntimeError};
 use kube_core::service::Service;
 use kube_core::time::Timestamp;
+use kube_core::DeleteOptions;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -326,7 +327,11 @@ impl<C: ApiClient> KubeletState<C> {
     async fn delete_pod_object(&self, pod: &Pod) -> Result<(), SyncError> {
         match self
             .client
-            .delete::<Pod>(&pod.metadata.namespace, &pod.metadata.name)
+            .delete_with::<Pod>(
+                &pod.metadata.namespace,
+                &pod.metadata.name,
+                &DeleteOptions::immediate(),
+            )
             .await
         {
             Ok(_) => Ok(()),

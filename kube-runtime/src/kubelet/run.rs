@@ -5,6 +5,7 @@ use super::config::KubeletConfig;
 use super::node_status::{register_node, run_heartbeat, NodeStatusConfig, NodeStatusError};
 use super::pod_sync::SYNC_RETRY;
 use super::probe_manager::ProbeManager;
+use super::server::KubeletServer;
 use super::state::KubeletState;
 use crate::client::{ApiClient, ListParams};
 use crate::controller::{QueueConfig, Shutdown, WorkQueue};
@@ -13,6 +14,7 @@ use kube_core::backoff::Backoff;
 use kube_core::pod::Pod;
 use kube_core::runtime::ContainerRuntime;
 use kube_core::service::Service;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -61,7 +63,16 @@ pub async fn run<C: ApiClient>(
     );
     let probes = ProbeManager::new(runtime.clone(), clock.clone(), queue.clone());
     let mut tasks = JoinSet::new();
-    let status_config = node_status_config(&config);
+    // The server first: the node reports the port it really got (`--port 0` picks one).
+    let server = KubeletServer::bind(
+        SocketAddr::new(config.address, config.port),
+        runtime.clone(),
+        config.node_name.clone(),
+    )
+    .await
+    .map_err(|e| KubeletError::Server(e.to_string()))?;
+    let mut status_config = node_status_config(&config);
+    status_config.kubelet_port = server.local_addr().port();
     {
         let (client, runtime, shutdown) = (client.clone(), runtime.clone(), shutdown.clone());
         tasks.spawn(async move {
@@ -143,7 +154,9 @@ pub async fn run<C: ApiClient>(
             }
         }
     }
-    finish(&informers, &queue, &probes, tasks).await
+    let result = finish(&informers, &queue, &probes, tasks).await;
+    server.shutdown().await;
+    result
 }
 
 /// The node registration settings from the kubelet's.

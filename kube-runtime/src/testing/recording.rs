@@ -10,7 +10,7 @@ use crate::informer::reflector::key_of;
 use kube_core::error::ApiError;
 use kube_core::list::List;
 use kube_core::store::Revision;
-use kube_core::{Binding, Object, ResourceKind};
+use kube_core::{Binding, DeleteOptions, Object, ResourceKind};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -67,7 +67,8 @@ pub struct Call {
     pub namespace: String,
     /// The object's name (empty for list and watch).
     pub name: String,
-    /// The object sent, for writes (create, update, update-status, bind).
+    /// The object sent, for writes (create, update, update-status, bind); for deletes, the
+    /// `DeleteOptions` (e.g. `{"gracePeriodSeconds":0}`).
     pub object: Option<serde_json::Value>,
     /// The error the call returned (injected or from the wrapped client), once it has returned.
     pub error: Option<ApiError>,
@@ -322,9 +323,15 @@ impl<C: ApiClient> ApiClient for RecordingClient<C> {
             .await
     }
 
-    async fn delete<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
-        let fut = self.inner.delete::<T>(namespace, name);
-        self.call(Verb::Delete, T::RESOURCE, namespace, name, None, fut)
+    async fn delete_with<T: Object>(
+        &self,
+        namespace: &str,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> Result<T, ApiError> {
+        let fut = self.inner.delete_with::<T>(namespace, name, options);
+        let sent = serde_json::to_value(options).ok();
+        self.call(Verb::Delete, T::RESOURCE, namespace, name, sent, fut)
             .await
     }
 

@@ -550,6 +550,7 @@ async fn discovery_lists_exactly_the_verbs_served() {
             let want: &[&str] = match r["name"].as_str().unwrap_or_default() {
                 n if n.ends_with("/status") => &["get", "update"],
                 n if n.ends_with("/binding") => &["create"],
+                n if n.ends_with("/log") => &["get"],
                 _ => &["create", "delete", "get", "list", "update", "watch"],
             };
             assert_eq!(verbs, want, "{path} {}", r["name"]);

@@ -8,10 +8,13 @@ mod controller;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod faulty_store;
+mod graceful_delete;
 mod hostile;
 mod informer;
+mod kubelet;
 mod leader_election;
 mod lease;
+mod logs;
 mod node_status;
 mod probes;
 mod scheduler;

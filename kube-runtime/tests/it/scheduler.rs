@@ -3,7 +3,7 @@
 use crate::support::{seed_pod, TestServer};
 use hyper::Method;
 use kube_core::testing::{NodeBuilder, PodBuilder};
-use kube_core::{Event, Node, Pod};
+use kube_core::{DeleteOptions, Event, Node, Pod};
 use kube_runtime::client::{ApiClient, ListParams};
 use kube_runtime::scheduler::{self, SchedulerConfig};
 use kube_runtime::testing::TestCluster;
@@ -198,8 +198,12 @@ async fn a_pod_leaving_frees_room_at_once_and_resources_are_respected() {
         .await
         .contains("free ports"));
 
-    // Deleting the pod holding the port lets b in at once.
-    client.delete::<Pod>("default", "a").await.unwrap();
+    // Removing the pod holding the port (grace 0: a bound pod is otherwise only marked for
+    // graceful deletion and keeps its port) lets b in at once.
+    client
+        .delete_with::<Pod>("default", "a", &DeleteOptions::immediate())
+        .await
+        .unwrap();
     let n = eventually("b bound", || async {
         Some(node_of(&client, "b").await).filter(|n| !n.is_empty())
     })

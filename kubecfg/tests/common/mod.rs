@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests of the real binaries (`apiserver`, `scheduler`, `kubecfg`).
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod fake_kubelet;
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use kube_core::error::ApiError;
 use kube_core::status::{StatusCause, StatusDetails, REASON_BAD_REQUEST};
 use kube_core::v1beta1::V1Beta1;
-use kube_core::{Binding, ResourceKind, Status};
+use kube_core::{Binding, DeleteOptions, ResourceKind, Status};
 use serde_json::Value;
 
 /// Deepest nesting of arrays and objects accepted in a body, JSON or YAML (serde_json's own
@@ -210,6 +210,35 @@ pub fn decode_binding(
             )
         }),
     }
+}
+
+/// Decodes a delete request's body (`DeleteOptions`, JSON or YAML): `kind`, when present, must
+/// be `DeleteOptions`; `gracePeriodSeconds`, when present, a non-negative integer. Other
+/// fields (`propagationPolicy`, `preconditions`, ...) are accepted and ignored.
+pub fn decode_delete_options(body: &[u8], yaml_declared: bool) -> Result<DeleteOptions, ApiError> {
+    let value = decode_document(body, yaml_declared)?;
+    match value.get("kind") {
+        None => {}
+        Some(Value::String(k)) if k == "DeleteOptions" => {}
+        Some(k) => {
+            return Err(ApiError::BadRequest(format!(
+                "the kind {k} of the body does not match the expected kind \"DeleteOptions\""
+            )))
+        }
+    }
+    let grace = match value.get("gracePeriodSeconds") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|g| g >= 0) => n.as_i64(),
+        Some(v) => {
+            return Err(bad_field(
+                "gracePeriodSeconds",
+                format!("invalid value {v}: must be a non-negative integer"),
+            ))
+        }
+    };
+    Ok(DeleteOptions {
+        grace_period_seconds: grace,
+    })
 }
 
 /// Runs `decode` over `body`: inline for small bodies, on the blocking pool above
