@@ -541,10 +541,9 @@ impl ContainerRuntime for FakeRuntime {
             }
             behaviour
         };
-        let code = if behaviour.ignores_sigterm || grace.is_zero() {
-            if !grace.is_zero() {
-                self.clock.sleep(grace).await;
-            }
+        // SIGTERM first, as Docker does even with no grace; SIGKILL once the grace is over.
+        let code = if behaviour.ignores_sigterm {
+            self.clock.sleep(grace).await;
             137
         } else {
             behaviour.sigterm_exit_code

@@ -12,6 +12,7 @@ mod graceful_delete;
 mod hostile;
 mod informer;
 mod kubelet;
+mod kubelet_docker;
 mod leader_election;
 mod lease;
 mod logs;
