@@ -360,3 +360,112 @@ fn logs_stream_from_the_kubelet_and_bound_pods_delete_gracefully() {
     ok(url, &["delete", "pods/idle"]);
     assert!(!kubecfg(url, &["get", "pods/idle"]).status.success());
 }
+
+/// Removes every container of a test run (by its `kube-test.run` label) when dropped.
+struct DockerCleanup(String);
+
+impl Drop for DockerCleanup {
+    fn drop(&mut self) {
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "docker ps -aq --filter label=kube-test.run={} | xargs -r docker rm -f >/dev/null 2>&1",
+                self.0
+            ))
+            .status();
+    }
+}
+
+/// This run's containers: (id, name), sorted.
+fn run_containers(run: &str) -> Vec<(String, String)> {
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            &format!("label=kube-test.run={run}"),
+            "--format",
+            "{{.ID}} {{.Names}}",
+        ])
+        .output()
+        .expect("docker ps");
+    assert!(out.status.success(), "docker ps: {out:?}");
+    let mut v: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Starts the kubelet binary on Docker for node `127.0.0.1`.
+fn docker_kubelet(url: &str, port: u16, run: &str) -> KillOnDrop {
+    KillOnDrop(
+        Command::new(workspace_bin("kubelet"))
+            .args(["--master", url, "--hostname-override", "127.0.0.1"])
+            .args(["--address", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--runtime", "docker", "--node-status-update-frequency", "1"])
+            .args(["--container-label", &format!("kube-test.run={run}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn kubelet"),
+    )
+}
+
+/// The seed's walkthrough for real: redis.json runs in a Docker container on the node the
+/// scheduler picked, `kubecfg list /pods` shows it Running, redis answers on its host port,
+/// `kubecfg logs` shows its output, and a kubelet killed with -9 and restarted adopts the
+/// containers instead of duplicating them.
+#[test]
+fn seed_redis_pod_runs_in_docker() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path(), free_port());
+    let url = server.url.as_str();
+    let run = format!("kubecfg-redis-{}", std::process::id());
+    let _cleanup = DockerCleanup(run.clone());
+    let kubelet_port = free_port();
+    let kubelet = docker_kubelet(url, kubelet_port, &run);
+    let _scheduler = KillOnDrop(
+        Command::new(workspace_bin("scheduler"))
+            .args(["-master", url])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn scheduler"),
+    );
+    wait_for(url, &["list", "minions"], |o| o.contains("127.0.0.1"));
+    let redis = examples().join("redis.json");
+    ok(url, &["-c", redis.to_str().unwrap(), "create", "/pods"]);
+    let pods = wait_for(url, &["list", "/pods"], |o| o.contains("Running"));
+    assert!(
+        pods.contains(
+            "redis               dockerfile/redis    127.0.0.1/127.0.0.1   name=redis          Running"
+        ),
+        "{pods}"
+    );
+    // redis answers on the host port, bound on loopback.
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", 6379)).expect("connect to redis");
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    std::io::Write::write_all(&mut conn, b"PING\r\n").unwrap();
+    let mut buf = [0u8; 16];
+    let n = std::io::Read::read(&mut conn, &mut buf).expect("redis answers");
+    assert_eq!(&buf[..n], b"+PONG\r\n");
+    let logs = wait_for(url, &["logs", "redis"], |o| o.contains("Ready to accept connections"));
+    assert!(logs.contains("Redis"), "{logs}");
+
+    // kill -9 of the kubelet, then a new one: the same two containers, nothing duplicated.
+    let before = run_containers(&run);
+    assert_eq!(before.len(), 2, "infra and redis: {before:?}");
+    drop(kubelet);
+    let _kubelet = docker_kubelet(url, kubelet_port, &run);
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(run_containers(&run), before, "adopted, not duplicated");
+    wait_for(url, &["list", "/pods"], |o| o.contains("Running"));
+
+    // Deleting the pod stops and removes its containers, then the pod object.
+    ok(url, &["delete", "pods/redis"]);
+    wait_for(url, &["list", "/pods"], |o| !o.contains("redis "));
+    assert!(run_containers(&run).is_empty(), "containers removed");
+}

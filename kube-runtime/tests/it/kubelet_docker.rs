@@ -57,14 +57,10 @@ impl Env {
 
     fn start_kubelet(&mut self) {
         let shutdown = Shutdown::new();
-        let task = tokio::spawn(kubelet::run(
-            self.cluster.http().clone(),
-            self.docker.clone(),
-            self.config(),
-            shutdown.clone(),
-        ));
+        let client = self.cluster.http().clone();
+        let (docker, config, stop) = (self.docker.clone(), self.config(), shutdown.clone());
         let task = tokio::spawn(async move {
-            if let Ok(Err(e)) = task.await {
+            if let Err(e) = kubelet::run(client, docker, config, stop).await {
                 panic!("kubelet failed: {e}");
             }
         });
@@ -113,6 +109,11 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
+        // No kubelet may create anything after the cleanup below.
+        if let Some((shutdown, task)) = self.kubelet.take() {
+            shutdown.trigger();
+            task.abort();
+        }
         // Remove every container of this run, even when the test failed.
         let _ = std::process::Command::new("sh")
             .arg("-c")
