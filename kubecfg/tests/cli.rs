@@ -452,7 +452,9 @@ fn seed_redis_pod_runs_in_docker() {
     let mut buf = [0u8; 16];
     let n = std::io::Read::read(&mut conn, &mut buf).expect("redis answers");
     assert_eq!(&buf[..n], b"+PONG\r\n");
-    let logs = wait_for(url, &["logs", "redis"], |o| o.contains("Ready to accept connections"));
+    let logs = wait_for(url, &["logs", "redis"], |o| {
+        o.contains("Ready to accept connections")
+    });
     assert!(logs.contains("Redis"), "{logs}");
 
     // kill -9 of the kubelet, then a new one: the same two containers, nothing duplicated.

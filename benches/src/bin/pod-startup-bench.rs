@@ -38,7 +38,10 @@ struct Flags {
     #[arg(long, default_value = "kube-test/busybox:latest")]
     image: String,
     /// Image of the infra container.
-    #[arg(long = "pod-infra-container-image", default_value = "kube-test/pause:latest")]
+    #[arg(
+        long = "pod-infra-container-image",
+        default_value = "kube-test/pause:latest"
+    )]
     pod_infra_container_image: String,
     /// Pods started one after another (raw and end to end).
     #[arg(long, default_value_t = 50)]
@@ -47,7 +50,10 @@ struct Flags {
     #[arg(long, default_value_t = 20)]
     concurrent: usize,
     /// Docker's API endpoint.
-    #[arg(long = "docker-endpoint", default_value = "unix:///var/run/docker.sock")]
+    #[arg(
+        long = "docker-endpoint",
+        default_value = "unix:///var/run/docker.sock"
+    )]
     docker_endpoint: String,
 }
 
@@ -182,7 +188,9 @@ async fn e2e_batch(
     flags: &Flags,
     names: &[String],
 ) -> Result<Vec<Duration>, BoxError> {
-    let list = client.list::<Pod>(Some("default"), &ListParams::default()).await?;
+    let list = client
+        .list::<Pod>(Some("default"), &ListParams::default())
+        .await?;
     let mut watch = client
         .watch::<Pod>(
             Some("default"),
@@ -246,13 +254,18 @@ async fn main() -> Result<(), BoxError> {
     .await?;
     let url = server.url();
     let client = HttpClient::new(&url)?;
-    let kubelet_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let kubelet_port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let kubelet = KillOnDrop(
         Command::new(kubelet_bin()?)
             .args(["--master", &url, "--hostname-override", "bench-node"])
             .args(["--port", &kubelet_port.to_string(), "--runtime", "docker"])
             .args(["--docker-endpoint", &flags.docker_endpoint])
-            .args(["--pod-infra-container-image", &flags.pod_infra_container_image])
+            .args([
+                "--pod-infra-container-image",
+                &flags.pod_infra_container_image,
+            ])
             .args(["--container-label", &format!("kube-test.run={run}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -260,7 +273,11 @@ async fn main() -> Result<(), BoxError> {
     );
     let ready = Instant::now();
     loop {
-        if client.get::<kube_core::Node>("", "bench-node").await.is_ok() {
+        if client
+            .get::<kube_core::Node>("", "bench-node")
+            .await
+            .is_ok()
+        {
             break;
         }
         if ready.elapsed() > Duration::from_secs(30) {
@@ -277,15 +294,23 @@ async fn main() -> Result<(), BoxError> {
     let par = e2e_batch(&client, &flags, &names).await?;
 
     // Tear down through the API, so the kubelet's own cleanup runs, then make sure.
-    let all = client.list::<Pod>(Some("default"), &ListParams::default()).await?;
+    let all = client
+        .list::<Pod>(Some("default"), &ListParams::default())
+        .await?;
     for p in all.items {
         let _ = client
-            .delete_with::<Pod>("default", &p.metadata.name, &kube_core::DeleteOptions::grace(1))
+            .delete_with::<Pod>(
+                "default",
+                &p.metadata.name,
+                &kube_core::DeleteOptions::grace(1),
+            )
             .await;
     }
     let teardown = Instant::now();
     while teardown.elapsed() < Duration::from_secs(60) {
-        let left = client.list::<Pod>(Some("default"), &ListParams::default()).await?;
+        let left = client
+            .list::<Pod>(Some("default"), &ListParams::default())
+            .await?;
         if left.items.is_empty() {
             break;
         }

@@ -66,9 +66,15 @@ impl<C: ApiClient> KubeletState<C> {
             self.runtime_cache
                 .relist(self.runtime.as_ref(), &self.node_filter, Some(uid))
                 .await?;
-            if deleted? {
-                self.forget_pod(uid);
-                return Ok(None);
+            match deleted {
+                Ok(true) => {
+                    self.forget_pod(uid);
+                    return Ok(None);
+                }
+                Ok(false) => {}
+                // Recorded: the next round plans the back-off and reports the failure.
+                Err(SyncError::Start(_)) => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(resync.or_else(|| Some(self.clock.now())))
