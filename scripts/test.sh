@@ -28,6 +28,10 @@ command -v protoc >/dev/null || packages+=(protobuf-compiler)
 # protoc's well-known types (google/protobuf/descriptor.proto), which etcd-client's protos import,
 # come with libprotobuf-dev: only a Recommends of protobuf-compiler, so not installed with it here.
 [ -f /usr/include/google/protobuf/descriptor.proto ] || packages+=(libprotobuf-dev)
+# The kubelet's tests run real containers: Debian's Docker engine, and the static busybox the
+# test images are made of (scripts/test-images.sh).
+command -v dockerd >/dev/null || packages+=(docker.io)
+dpkg -s busybox-static >/dev/null 2>&1 || packages+=(busybox-static)
 if ((${#packages[@]})); then
   log "installing ${packages[*]}"
   sudo=()
@@ -39,6 +43,39 @@ command -v etcd >/dev/null && command -v protoc >/dev/null || {
   echo "etcd and protoc are required (apt-get install etcd-server protobuf-compiler)" >&2
   exit 1
 }
+
+# --- Docker -----------------------------------------------------------------------------
+# Real Docker is tested for real: start dockerd when none answers (stopped again at exit), build
+# the test images, and remove every container a test left behind (they carry kube-test.run).
+dockerd_pid=""
+cleanup_docker() {
+  if docker info >/dev/null 2>&1; then
+    docker ps -aq --filter label=kube-test.run | xargs -r docker rm -f >/dev/null 2>&1 || true
+  fi
+  if [ -n "$dockerd_pid" ]; then
+    kill "$dockerd_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
+  fi
+}
+trap cleanup_docker EXIT
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  dockerd_log=$(mktemp -t dockerd.XXXXXX.log)
+  setsid dockerd >"$dockerd_log" 2>&1 </dev/null &
+  dockerd_pid=$!
+  for _ in $(seq 120); do
+    docker info >/dev/null 2>&1 && break
+    kill -0 "$dockerd_pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  docker info >/dev/null 2>&1 || {
+    echo "dockerd did not come up; its log:" >&2
+    tail -n 30 "$dockerd_log" >&2
+    exit 1
+  }
+fi
+log "test images (scripts/test-images.sh)"
+scripts/test-images.sh
 
 # Everything below builds with etcd support: the etcd store and its tests, the apiserver binary
 # the kubecfg end-to-end tests run (with --etcd-servers too) and etcd-bench.
