@@ -592,3 +592,69 @@ async fn runtime_outage_is_survived() {
     running(&env, "b").await;
     running(&env, "a").await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn many_simulated_nodes_run_in_one_process() {
+    let clock = Clock::virtual_at(t0());
+    let cluster = TestCluster::builder()
+        .clock(clock.clone())
+        .start()
+        .await
+        .expect("cluster");
+    let client = cluster.in_process().clone();
+    let mut stops = Vec::new();
+    for n in 0..3 {
+        let fake = FakeRuntime::new(clock.clone());
+        fake.add_image(PAUSE);
+        fake.add_image(APP);
+        let mut config = KubeletConfig::new(format!("hollow-{n}"));
+        config.clock = clock.clone();
+        config.port = 0;
+        config.cpu_millis = Some(1000);
+        config.memory_bytes = Some(1 << 30);
+        let shutdown = Shutdown::new();
+        tokio::spawn(kubelet::run(
+            client.clone(),
+            Arc::new(fake),
+            config,
+            shutdown.clone(),
+        ));
+        stops.push(shutdown);
+    }
+    let scheduler_stop = Shutdown::new();
+    {
+        let s = scheduler_stop.clone();
+        let config = kube_runtime::scheduler::SchedulerConfig {
+            clock: clock.clone(),
+            ..Default::default()
+        };
+        tokio::spawn(kube_runtime::scheduler::run(
+            client.clone(),
+            config,
+            async move { s.triggered().await },
+        ));
+    }
+    for i in 0..6 {
+        let p = PodBuilder::new(&format!("p{i}"))
+            .container("app", APP)
+            .request_cpu("300m")
+            .build();
+        client.create("default", &p).await.expect("create");
+    }
+    let pods = eventually("six pods Running on three nodes", 30, || async {
+        let list = client
+            .list::<Pod>(Some("default"), &Default::default())
+            .await
+            .ok()?;
+        (list.items.len() == 6 && list.items.iter().all(|p| p.status.phase == "Running"))
+            .then_some(list.items)
+    })
+    .await;
+    let nodes: std::collections::BTreeSet<&str> =
+        pods.iter().map(|p| p.spec.node_name.as_str()).collect();
+    assert_eq!(nodes.len(), 3, "spread over the simulated nodes: {nodes:?}");
+    for s in stops {
+        s.trigger();
+    }
+    scheduler_stop.trigger();
+}
