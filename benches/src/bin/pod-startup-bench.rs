@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 type BoxError = Box<dyn Error + Send + Sync>;
 
 /// Command-line flags.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 #[command(name = "pod-startup-bench")]
 struct Flags {
     /// Image of the app container.
@@ -241,6 +241,17 @@ async fn main() -> Result<(), BoxError> {
         raw.push(raw_pod(&docker, &flags, &run, i).await?);
     }
     cleanup(&docker, &run).await;
+    // The same, M at once: the baseline of the concurrent end-to-end batch.
+    let mut batch = tokio::task::JoinSet::new();
+    for i in 0..flags.concurrent {
+        let (docker, flags2, run2) = (docker.clone(), flags.clone(), run.clone());
+        batch.spawn(async move { raw_pod(&docker, &flags2, &run2, 1000 + i).await });
+    }
+    let mut raw_par = Vec::with_capacity(flags.concurrent);
+    while let Some(r) = batch.join_next().await {
+        raw_par.push(r??);
+    }
+    cleanup(&docker, &run).await;
 
     // (b) end to end.
     let server = ApiServer::new(
@@ -323,7 +334,7 @@ async fn main() -> Result<(), BoxError> {
         v.sort();
         v
     };
-    let (raw, seq, par) = (sorted(raw), sorted(seq), sorted(par));
+    let (raw, seq, par, raw_par) = (sorted(raw), sorted(seq), sorted(par), sorted(raw_par));
     let raw_p50 = percentile_ms(&raw, 0.50);
     let e2e_p50 = percentile_ms(&seq, 0.50);
     eprintln!("load after: {}", loadavg());
@@ -334,6 +345,8 @@ async fn main() -> Result<(), BoxError> {
             "raw_p99_ms": round(percentile_ms(&raw, 0.99), 1),
             "e2e_p50_ms": round(e2e_p50, 1),
             "e2e_p99_ms": round(percentile_ms(&seq, 0.99), 1),
+            "raw_concurrent_p50_ms": round(percentile_ms(&raw_par, 0.50), 1),
+            "raw_concurrent_p99_ms": round(percentile_ms(&raw_par, 0.99), 1),
             "e2e_concurrent_p50_ms": round(percentile_ms(&par, 0.50), 1),
             "e2e_concurrent_p99_ms": round(percentile_ms(&par, 0.99), 1),
             "overhead_ratio_p50": round(e2e_p50 / raw_p50.max(f64::MIN_POSITIVE), 3),
