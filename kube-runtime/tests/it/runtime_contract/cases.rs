@@ -125,6 +125,18 @@ pub async fn restart_of_exited_runs_again(h: &impl Harness) {
 
 pub async fn stop_with_grace_exits_and_is_idempotent(h: &impl Harness) {
     let rt = h.runtime();
+    let created = rt
+        .create_container(&h.until_stopped("created"))
+        .await
+        .expect("create");
+    rt.stop_container(&created, GRACE)
+        .await
+        .expect("stopping a created container is Ok");
+    assert_eq!(
+        rt.inspect_container(&created).await.expect("inspect").state,
+        ContainerRunState::Created,
+        "and leaves it created"
+    );
     let id = run(rt.as_ref(), &h.until_stopped("c")).await;
     wait_for_state(h, &id, ContainerRunState::Running).await;
     let before = tokio::time::Instant::now();
@@ -338,10 +350,32 @@ pub async fn joined_container_shares_infra_network(h: &impl Harness) {
         app_info.ip_address, None,
         "a joined container has none of its own"
     );
+    // Its namespace outlives a stop of the infra container; starting it again is a no-op.
+    rt.stop_container(&infra, GRACE).await.expect("stop infra");
+    rt.start_container(&app)
+        .await
+        .expect("start a running joined container");
+    assert_eq!(
+        rt.inspect_container(&app).await.expect("inspect").state,
+        ContainerRunState::Running
+    );
+    // A new container cannot join a stopped infra container: Conflict, and it stays created
+    // with the runtime's message.
+    let mut late = h.until_stopped("late");
+    late.network = NetworkMode::Container(infra.clone());
+    let late = rt.create_container(&late).await.expect("create late");
+    let e = expect_err(rt.start_container(&late).await);
+    assert!(matches!(e, RuntimeError::Conflict(_)), "{e:?}");
+    let late_info = rt.inspect_container(&late).await.expect("inspect late");
+    assert_eq!(late_info.state, ContainerRunState::Created, "{late_info:?}");
+    assert!(
+        late_info.error.contains("non running container"),
+        "{late_info:?}"
+    );
+    rt.remove_container(&late).await.expect("remove late");
     // Joined containers go first (GUIDE §5).
     rt.stop_container(&app, GRACE).await.expect("stop app");
     rt.remove_container(&app).await.expect("remove app");
-    rt.stop_container(&infra, GRACE).await.expect("stop infra");
     rt.remove_container(&infra).await.expect("remove infra");
 }
 
