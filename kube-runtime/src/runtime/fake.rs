@@ -145,6 +145,8 @@ struct Container {
     logs: Vec<u8>,
     exec_result: Option<(i64, Vec<u8>)>,
     exec_hangs: bool,
+    /// Why the last start failed (Docker's `State.Error`); empty once a start succeeds.
+    start_error: String,
 }
 
 impl Container {
@@ -362,7 +364,7 @@ fn info(s: &mut State, id: &str, now: Timestamp) -> Result<ContainerInfo, Runtim
         state,
         exit_code: run.and_then(|r| r.finished.map(|f| f.1)),
         oom_killed: false,
-        error: String::new(),
+        error: c.start_error.clone(),
         created_at: Some(c.created_at),
         started_at: run.map(|r| r.started_at),
         finished_at: run.and_then(|r| r.finished.map(|f| f.0)),
@@ -477,6 +479,7 @@ impl ContainerRuntime for FakeRuntime {
                 logs: Vec::new(),
                 exec_result: None,
                 exec_hangs: false,
+                start_error: String::new(),
             },
         );
         Ok(id)
@@ -488,6 +491,10 @@ impl ContainerRuntime for FakeRuntime {
             let mut s = self.enter(FakeMethod::Start, FakeCall::Start(id.into()))?;
             let image = s.container(id)?.config.image.clone();
             let behaviour = s.behaviour(&image);
+            // As Docker: a running container is left alone before anything is checked.
+            if s.container(id)?.settle(now, &behaviour) == ContainerRunState::Running {
+                return Ok(());
+            }
             let join = match &s.container(id)?.config.network {
                 NetworkMode::Container(other) => Some(other.clone()),
                 _ => None,
@@ -497,14 +504,13 @@ impl ContainerRuntime for FakeRuntime {
                     .map(|i| i.state == ContainerRunState::Running)
                     .unwrap_or(false);
                 if !running {
-                    return Err(RuntimeError::Failed(format!(
-                        "cannot join network of a non running container: {other}"
-                    )));
+                    // Docker answers 409 and records the message in the container's
+                    // `State.Error`; the container stays created.
+                    let message =
+                        format!("cannot join network of a non running container: {other}");
+                    s.container(id)?.start_error = message.clone();
+                    return Err(RuntimeError::Conflict(message));
                 }
-            }
-            let c = s.container(id)?;
-            if c.settle(now, &behaviour) == ContainerRunState::Running {
-                return Ok(());
             }
             behaviour.start_delay
         };
@@ -516,6 +522,7 @@ impl ContainerRuntime for FakeRuntime {
         let image = s.container(id)?.config.image.clone();
         let run_for = s.behaviour(&image).run_for;
         let c = s.container(id)?;
+        c.start_error.clear();
         c.run = Some(Run {
             started_at: now,
             ends_at: run_for.map(|d| now.saturating_add(d)),

@@ -18,6 +18,7 @@ mod lease;
 mod logs;
 mod node_status;
 mod probes;
+mod runtime_contract;
 mod scheduler;
 mod store_contract;
 mod stub_runtime;
