@@ -98,6 +98,15 @@ fn map_err(e: DockerError) -> RuntimeError {
     }
 }
 
+/// A pull failure's message naming the image (the daemon's own message may not).
+fn pull_failed(image: &str, message: &str) -> String {
+    if message.contains(image) {
+        message.to_string()
+    } else {
+        format!("pulling {image}: {message}")
+    }
+}
+
 /// Docker's time stamps; the zero time (`0001-01-01T00:00:00Z`) means never.
 fn parse_time(s: Option<&str>) -> Option<Timestamp> {
     let s = s?;
@@ -141,6 +150,7 @@ fn inspect_state(s: Option<&ContainerStateStatusEnum>) -> ContainerRunState {
 fn to_info(r: ContainerInspectResponse) -> ContainerInfo {
     let state = r.state.unwrap_or_default();
     let run_state = inspect_state(state.status.as_ref());
+    let started_at = parse_time(state.started_at.as_deref());
     let config = r.config.unwrap_or_default();
     let labels: BTreeMap<String, String> = config.labels.unwrap_or_default().into_iter().collect();
     let ip_address = r
@@ -170,8 +180,13 @@ fn to_info(r: ContainerInspectResponse) -> ContainerInfo {
         oom_killed: state.oom_killed.unwrap_or(false),
         error: state.error.unwrap_or_default(),
         created_at: parse_time(r.created.as_deref()),
-        started_at: parse_time(state.started_at.as_deref()),
-        finished_at: parse_time(state.finished_at.as_deref()),
+        started_at,
+        // Only once exited (a restarted container still carries its last run's), and never
+        // before the start: for a process that exits at once the daemon may stamp its finish
+        // a millisecond before its start.
+        finished_at: parse_time(state.finished_at.as_deref())
+            .filter(|_| run_state == ContainerRunState::Exited)
+            .map(|f| started_at.map_or(f, |s| s.max(f))),
         ip_address,
     }
 }
@@ -311,20 +326,17 @@ impl ContainerRuntime for DockerRuntime {
             match item {
                 Ok(info) => {
                     if let Some(detail) = info.error_detail {
-                        return Err(RuntimeError::ImagePull(
-                            detail
-                                .message
-                                .unwrap_or_else(|| format!("pulling {image} failed")),
-                        ));
+                        let message = detail.message.unwrap_or_else(|| "failed".into());
+                        return Err(RuntimeError::ImagePull(pull_failed(image, &message)));
                     }
                 }
                 Err(DockerError::DockerResponseServerError { message, .. }) => {
-                    return Err(RuntimeError::ImagePull(message))
+                    return Err(RuntimeError::ImagePull(pull_failed(image, &message)))
                 }
                 Err(e) => {
                     return Err(match map_err(e) {
                         u @ RuntimeError::Unavailable(_) => u,
-                        other => RuntimeError::ImagePull(other.to_string()),
+                        other => RuntimeError::ImagePull(pull_failed(image, &other.to_string())),
                     })
                 }
             }
