@@ -445,13 +445,25 @@ fn seed_redis_pod_runs_in_docker() {
         ),
         "{pods}"
     );
-    // redis answers on the host port, bound on loopback.
-    let mut conn = std::net::TcpStream::connect(("127.0.0.1", 6379)).expect("connect to redis");
-    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    std::io::Write::write_all(&mut conn, b"PING\r\n").unwrap();
-    let mut buf = [0u8; 16];
-    let n = std::io::Read::read(&mut conn, &mut buf).expect("redis answers");
-    assert_eq!(&buf[..n], b"+PONG\r\n");
+    // redis answers on the host port, bound on loopback (Running means started, not yet
+    // listening: docker-proxy resets connections until redis is up, so poll).
+    let ping = || -> std::io::Result<Vec<u8>> {
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", 6379))?;
+        conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+        std::io::Write::write_all(&mut conn, b"PING\r\n")?;
+        let mut buf = [0u8; 16];
+        let n = std::io::Read::read(&mut conn, &mut buf)?;
+        Ok(buf[..n].to_vec())
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let answer = loop {
+        match ping() {
+            Ok(a) if !a.is_empty() => break a,
+            other => assert!(Instant::now() < deadline, "redis never answered: {other:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(answer, b"+PONG\r\n");
     let logs = wait_for(url, &["logs", "redis"], |o| {
         o.contains("Ready to accept connections")
     });
