@@ -203,7 +203,11 @@ fn parse_operation(op: &Value) -> Result<Operation, PatchError> {
 
 /// Applies a JSON Patch document (RFC 6902) to `target`, atomically: on error `target` is unchanged.
 pub fn json_patch(target: &mut Value, doc: &Value) -> Result<(), PatchError> {
-    let ops = parse_json_patch(doc)?;
+    apply_operations(target, &parse_json_patch(doc)?)
+}
+
+/// Applies parsed JSON Patch operations to `target`, atomically: on error `target` is unchanged.
+pub fn apply_operations(target: &mut Value, ops: &[Operation]) -> Result<(), PatchError> {
     let mut work = target.clone();
     for (i, op) in ops.iter().enumerate() {
         apply_operation(&mut work, op).map_err(|e| at_index(i, e))?;
