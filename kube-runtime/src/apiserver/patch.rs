@@ -17,6 +17,7 @@ use kube_core::patch::{self, Operation, PatchError};
 use kube_core::status::{REASON_BAD_REQUEST, REASON_INVALID};
 use kube_core::{ResourceKind, Status};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// How many times a patch without a resourceVersion is tried when updates race it.
 pub const MAX_ATTEMPTS: usize = 5;
@@ -144,7 +145,7 @@ pub async fn patch<T: Served>(
 ) -> Result<T, ApiError> {
     let ptype = PatchType::from_content_type(content_type(&req))?;
     let body = collect_body(req, srv.config.max_body_bytes).await?;
-    let parsed = decode::off_runtime(body, move |b| ptype.parse(b)).await?;
+    let parsed = Arc::new(decode::off_runtime(body, move |b| ptype.parse(b)).await?);
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
         match patch_once::<T>(srv, target, &parsed).await {
@@ -164,30 +165,28 @@ enum Retry {
     Fail(ApiError),
 }
 
-async fn patch_once<T: Served>(srv: &ApiServer, t: &Target<'_>, patch: &Patch) -> Result<T, Retry> {
+async fn patch_once<T: Served>(
+    srv: &ApiServer,
+    t: &Target<'_>,
+    patch: &Arc<Patch>,
+) -> Result<T, Retry> {
     let current: T = srv
         .registry
         .get(t.namespace, t.name)
         .await
         .map_err(Retry::Fail)?;
     let read_rv = current.meta().resource_version.clone();
-    let mut doc = match t.version {
-        Version::V1 => serde_json::to_value(&current)
-            .map_err(|e| Retry::Fail(ApiError::Internal(format!("encoding the object: {e}"))))?,
-        Version::V1Beta1 => current.to_v1beta1(),
-    };
-    patch.apply(&mut doc).map_err(Retry::Fail)?;
-    let bytes = serde_json::to_vec(&doc).map_err(|e| {
-        Retry::Fail(ApiError::Internal(format!(
-            "encoding the patched object: {e}"
-        )))
-    })?;
-    let (version, resource) = (t.version, t.resource);
-    let mut obj: T = decode::off_runtime(bytes.into(), move |b| {
-        decode::decode_object::<T>(b, false, version, resource)
-    })
-    .await
-    .map_err(Retry::Fail)?;
+    let (version, resource, patch) = (t.version, t.resource, Arc::clone(patch));
+    // Applying and decoding are proportional to the object's size: off the I/O threads.
+    let mut obj: T =
+        tokio::task::spawn_blocking(move || patched::<T>(&current, &patch, version, resource))
+            .await
+            .map_err(|e| {
+                Retry::Fail(ApiError::Internal(format!(
+                    "applying the patch failed: {e}"
+                )))
+            })?
+            .map_err(Retry::Fail)?;
     // A patch that leaves the resourceVersion alone (or removes it) is written against the
     // revision it was applied to, and may be retried; one that sets another is a precondition.
     let pinned = !obj.meta().resource_version.is_empty() && obj.meta().resource_version != read_rv;
@@ -206,6 +205,25 @@ async fn patch_once<T: Served>(srv: &ApiServer, t: &Target<'_>, patch: &Patch) -
             Retry::Fail(e)
         }
     })
+}
+
+/// The object `patch` makes of `current`: the patch is applied to its JSON in `version`, and
+/// the result is decoded as an update body of that version would be.
+fn patched<T: Served>(
+    current: &T,
+    patch: &Patch,
+    version: Version,
+    resource: ResourceKind,
+) -> Result<T, ApiError> {
+    let mut doc = match version {
+        Version::V1 => serde_json::to_value(current)
+            .map_err(|e| ApiError::Internal(format!("encoding the object: {e}")))?,
+        Version::V1Beta1 => current.to_v1beta1(),
+    };
+    patch.apply(&mut doc)?;
+    let bytes = serde_json::to_vec(&doc)
+        .map_err(|e| ApiError::Internal(format!("encoding the patched object: {e}")))?;
+    decode::decode_object::<T>(&bytes, false, version, resource)
 }
 
 #[cfg(test)]
