@@ -23,6 +23,7 @@ pub mod list;
 pub mod meta;
 pub mod node;
 pub mod object;
+pub mod patch;
 pub mod pod;
 pub mod quantity;
 pub mod rand;

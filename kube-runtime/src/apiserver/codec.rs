@@ -14,6 +14,31 @@ pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 /// Reads the whole body, answering 413 past `limit` and 415 for media types other than JSON and YAML.
 pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(Bytes, bool), ApiError> {
+    let ctype = content_type(&req).to_ascii_lowercase();
+    let yaml_declared = ctype.contains("yaml");
+    if !ctype.is_empty()
+        && !yaml_declared
+        && !ctype.contains("json")
+        && !ctype.starts_with("text/plain")
+    {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ctype:?})"
+        )));
+    }
+    Ok((collect_body(req, limit).await?, yaml_declared))
+}
+
+/// The request's `Content-Type` header as written (empty when absent or not text).
+pub fn content_type<B>(req: &Request<B>) -> &str {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Reads the whole body whatever its media type, answering 413 past `limit` (at once when
+/// the declared `Content-Length` is already too large).
+pub async fn collect_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::RequestEntityTooLarge(format!("the request body is larger than {limit} bytes"))
     };
@@ -25,23 +50,7 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(Bytes, b
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let ctype = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let yaml_declared = ctype.contains("yaml");
-    if !ctype.is_empty()
-        && !yaml_declared
-        && !ctype.contains("json")
-        && !ctype.starts_with("text/plain")
-    {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ctype:?})"
-        )));
-    }
-    let body = Limited::new(req.into_body(), limit)
+    Ok(Limited::new(req.into_body(), limit)
         .collect()
         .await
         .map_err(|e| {
@@ -51,8 +60,7 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(Bytes, b
                 ApiError::BadRequest(format!("reading the request body: {e}"))
             }
         })?
-        .to_bytes();
-    Ok((body, yaml_declared))
+        .to_bytes())
 }
 
 /// A JSON response with the given status.

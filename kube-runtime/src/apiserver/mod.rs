@@ -8,6 +8,7 @@ mod discovery;
 pub mod logs;
 mod metrics;
 pub mod params;
+mod patch;
 mod resource;
 pub mod router;
 pub mod verbs;

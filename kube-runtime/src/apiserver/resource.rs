@@ -91,6 +91,9 @@ pub async fn handle<T: Served>(
             );
         }
         (Endpoint::Status, "get") => get::<T>(&srv, &c).await,
+        (Endpoint::Status | Endpoint::Item, "patch") => {
+            patch::<T>(&srv, &c, endpoint == Endpoint::Status, req).await
+        }
         (Endpoint::Status, _) => update_status::<T>(&srv, &c, req).await,
         (_, "list") => list::<T>(&srv, &c).await,
         (_, "watch") => {
@@ -107,13 +110,11 @@ pub async fn handle<T: Served>(
         _ => delete::<T>(&srv, &c, req).await,
     };
     let verb = match endpoint {
-        Endpoint::Status => {
-            if verb == "get" {
-                "get_status"
-            } else {
-                "update_status"
-            }
-        }
+        Endpoint::Status => match verb {
+            "get" => "get_status",
+            "patch" => "patch_status",
+            _ => "update_status",
+        },
         _ => verb,
     };
     (verb, result.unwrap_or_else(|e| error(version, &e)))
@@ -294,6 +295,24 @@ async fn update<T: Served>(
     };
     let updated = srv.registry.update(&ns, name, obj).await?;
     Ok(object_response(c.route.version, StatusCode::OK, &updated))
+}
+
+async fn patch<T: Served>(
+    srv: &ApiServer,
+    c: &Ctx<'_>,
+    status: bool,
+    req: Request<Incoming>,
+) -> Result<Response<ApiBody>, ApiError> {
+    let ns = item_namespace(c);
+    let target = super::patch::Target {
+        version: c.route.version,
+        resource: c.route.resource,
+        namespace: &ns,
+        name: c.route.name.as_deref().unwrap_or_default(),
+        status,
+    };
+    let patched: T = super::patch::patch(srv, &target, req).await?;
+    Ok(object_response(c.route.version, StatusCode::OK, &patched))
 }
 
 async fn update_status<T: Served>(

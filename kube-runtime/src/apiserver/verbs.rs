@@ -48,7 +48,7 @@ const fn op(endpoint: Endpoint, method: &'static str, verb: &'static str) -> Ope
     }
 }
 
-/// Everything the server serves. PATCH is not served yet, so `patch` appears nowhere.
+/// Everything the server serves.
 pub const OPERATIONS: &[Operation] = &[
     op(Endpoint::Collection, "GET", "list"),
     op(Endpoint::Collection, "GET", "watch"),
@@ -58,9 +58,11 @@ pub const OPERATIONS: &[Operation] = &[
     op(Endpoint::WatchCollection, "GET", "watch"),
     op(Endpoint::Item, "GET", "get"),
     op(Endpoint::Item, "PUT", "update"),
+    op(Endpoint::Item, "PATCH", "patch"),
     op(Endpoint::Item, "DELETE", "delete"),
     op(Endpoint::Status, "GET", "get"),
     op(Endpoint::Status, "PUT", "update"),
+    op(Endpoint::Status, "PATCH", "patch"),
     op(Endpoint::Binding, "POST", "create"),
     op(Endpoint::Log, "GET", "get"),
     op(Endpoint::Bindings, "POST", "create"),
@@ -151,10 +153,14 @@ mod tests {
             (WatchCollection, &["GET"], &["watch"]),
             (
                 Item,
-                &["GET", "PUT", "DELETE"],
-                &["delete", "get", "update"],
+                &["GET", "PUT", "PATCH", "DELETE"],
+                &["delete", "get", "patch", "update"],
             ),
-            (Status, &["GET", "PUT"], &["get", "update"]),
+            (
+                Status,
+                &["GET", "PUT", "PATCH"],
+                &["get", "patch", "update"],
+            ),
             (Binding, &["POST"], &["create"]),
             (Log, &["GET"], &["get"]),
             (Bindings, &["POST"], &["create"]),
@@ -163,12 +169,13 @@ mod tests {
         for (endpoint, methods, want_verbs) in cases {
             assert_eq!(allowed_methods(endpoint), methods, "{endpoint:?}");
             assert_eq!(verbs(&[endpoint]), want_verbs, "{endpoint:?}");
-            assert!(!is_allowed(endpoint, &Method::PATCH), "{endpoint:?}");
+            let patch = matches!(endpoint, Item | Status);
+            assert_eq!(is_allowed(endpoint, &Method::PATCH), patch, "{endpoint:?}");
             assert!(!is_allowed(endpoint, &Method::OPTIONS), "{endpoint:?}");
         }
         assert_eq!(
             verbs(RESOURCE_ENDPOINTS),
-            ["create", "delete", "get", "list", "update", "watch"]
+            ["create", "delete", "get", "list", "patch", "update", "watch"]
         );
     }
 

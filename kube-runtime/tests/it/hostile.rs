@@ -341,9 +341,16 @@ async fn hostile_requests_are_refused_and_change_nothing() {
             "MethodNotAllowed",
         ),
         get_case(
-            "PATCH an item",
+            "PATCH a collection",
             Method::PATCH,
-            VICTIM,
+            PODS,
+            405,
+            "MethodNotAllowed",
+        ),
+        get_case(
+            "PATCH /binding",
+            Method::PATCH,
+            &format!("{VICTIM}/binding"),
             405,
             "MethodNotAllowed",
         ),
@@ -469,7 +476,9 @@ async fn hostile_requests_are_refused_and_change_nothing() {
         if want_code == 405 {
             let allow = allow.unwrap_or_default();
             assert!(!allow.is_empty(), "{what}: an Allow header");
-            assert!(!allow.contains("PATCH"), "{what}: {allow}");
+            // PATCH is served on items and `/status` only.
+            let patchable = path == VICTIM || path.ends_with("/status");
+            assert_eq!(allow.contains("PATCH"), patchable, "{what}: {allow}");
         }
         if want_code == 422 {
             assert_eq!(
@@ -548,10 +557,12 @@ async fn discovery_lists_exactly_the_verbs_served() {
                 .map(|v| v.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
             let want: &[&str] = match r["name"].as_str().unwrap_or_default() {
-                n if n.ends_with("/status") => &["get", "update"],
+                n if n.ends_with("/status") => &["get", "patch", "update"],
                 n if n.ends_with("/binding") => &["create"],
                 n if n.ends_with("/log") => &["get"],
-                _ => &["create", "delete", "get", "list", "update", "watch"],
+                _ => &[
+                    "create", "delete", "get", "list", "patch", "update", "watch",
+                ],
             };
             assert_eq!(verbs, want, "{path} {}", r["name"]);
         }

@@ -17,6 +17,7 @@ mod leader_election;
 mod lease;
 mod logs;
 mod node_status;
+mod patch;
 mod probes;
 mod runtime_contract;
 mod scheduler;

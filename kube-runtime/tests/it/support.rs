@@ -22,6 +22,11 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start() -> TestServer {
         let cluster = TestCluster::start().await.expect("start a test cluster");
+        TestServer::on(cluster)
+    }
+
+    /// A raw client on an already started cluster (e.g. one over a wrapped store).
+    pub fn on(cluster: TestCluster) -> TestServer {
         let client = Client::builder(TokioExecutor::new()).build_http();
         TestServer { cluster, client }
     }

@@ -1,0 +1,293 @@
+//! PATCH on resources and their `/status`: JSON Merge Patch and JSON Patch.
+//!
+//! A patch reads the current object, applies the patch to its JSON form (in the route's API
+//! version), decodes the result through the same strict decoder an update body goes through,
+//! and writes it with the same compare-and-swap as an update (defaulting and validation
+//! included), against the revision it read. A patch that does not pin a resourceVersion is
+//! retried on conflict, re-reading the object; one that does answers 409 when it is stale.
+//! A malformed patch answers 400 and an unsupported content type 415; neither changes anything.
+
+use super::codec::{collect_body, content_type};
+use super::decode;
+use super::resource::Served;
+use super::router::Version;
+use super::ApiServer;
+use kube_core::error::ApiError;
+use kube_core::patch::{self, Operation, PatchError};
+use kube_core::status::{REASON_BAD_REQUEST, REASON_INVALID};
+use kube_core::{ResourceKind, Status};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// How many times a patch without a resourceVersion is tried when updates race it.
+pub const MAX_ATTEMPTS: usize = 5;
+
+/// The content types PATCH accepts.
+pub const ACCEPTED: &[&str] = &[
+    "application/json-patch+json",
+    "application/merge-patch+json",
+];
+
+/// The patch formats Kubernetes has that are not served yet.
+const NOT_YET: &[&str] = &[
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+];
+
+/// A parsed patch document.
+#[derive(Clone, Debug)]
+pub enum Patch {
+    /// `application/merge-patch+json` (RFC 7386): an object merged into the current one.
+    Merge(Value),
+    /// `application/json-patch+json` (RFC 6902): a list of operations.
+    Json(Vec<Operation>),
+}
+
+/// The kind of patch a `Content-Type` names (parameters such as `charset` are ignored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchType {
+    /// JSON Merge Patch.
+    Merge,
+    /// JSON Patch.
+    Json,
+}
+
+impl PatchType {
+    /// The patch type of a `Content-Type` header, or 415 naming the accepted ones.
+    pub fn from_content_type(ctype: &str) -> Result<PatchType, ApiError> {
+        let media = ctype
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match media.as_str() {
+            "application/merge-patch+json" => Ok(PatchType::Merge),
+            "application/json-patch+json" => Ok(PatchType::Json),
+            m if NOT_YET.contains(&m) => Err(ApiError::UnsupportedMediaType(format!(
+                "the patch type {m:?} is not supported yet; accepted patch types: {}",
+                ACCEPTED.join(", ")
+            ))),
+            _ => Err(ApiError::UnsupportedMediaType(format!(
+                "the body of the request was in an unknown format - accepted media types include: {} (got {ctype:?})",
+                ACCEPTED.join(", ")
+            ))),
+        }
+    }
+
+    /// Parses a patch body of this type (400 when malformed).
+    pub fn parse(self, body: &[u8]) -> Result<Patch, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::BadRequest("the patch body is empty".into()));
+        }
+        if decode::json_depth_exceeds(body, decode::MAX_DEPTH) {
+            return Err(ApiError::BadRequest(format!(
+                "the patch nests deeper than {} levels",
+                decode::MAX_DEPTH
+            )));
+        }
+        let doc: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::BadRequest(format!("the patch is not valid JSON: {e}")))?;
+        match self {
+            PatchType::Merge if doc.is_object() => Ok(Patch::Merge(doc)),
+            PatchType::Merge => Err(ApiError::BadRequest(
+                "a merge patch of an object must be a JSON object".into(),
+            )),
+            PatchType::Json => patch::parse_json_patch(&doc)
+                .map(Patch::Json)
+                .map_err(patch_error),
+        }
+    }
+}
+
+impl Patch {
+    /// Applies the patch to a JSON document (400 or 422 on failure).
+    pub fn apply(&self, doc: &mut Value) -> Result<(), ApiError> {
+        match self {
+            Patch::Merge(p) => {
+                patch::merge_patch(doc, p);
+                Ok(())
+            }
+            Patch::Json(ops) => patch::apply_operations(doc, ops).map_err(patch_error),
+        }
+    }
+}
+
+/// A patch failure as Kubernetes answers it: 400 for a malformed patch, 422 for one that does
+/// not apply (a failed `test`, a missing path).
+fn patch_error(e: PatchError) -> ApiError {
+    let st = match &e {
+        PatchError::Malformed(_) => Status::failure(400, REASON_BAD_REQUEST, e.to_string()),
+        PatchError::NotApplicable(_) => Status::failure(422, REASON_INVALID, e.to_string()),
+    };
+    ApiError::Other(Box::new(st))
+}
+
+/// Where a patch goes.
+pub struct Target<'a> {
+    /// API version of the route (the JSON the patch applies to is in this version).
+    pub version: Version,
+    /// The resource.
+    pub resource: ResourceKind,
+    /// The object's namespace (ignored for cluster-scoped kinds).
+    pub namespace: &'a str,
+    /// The object's name.
+    pub name: &'a str,
+    /// Whether the `/status` subresource is patched (only the status is written).
+    pub status: bool,
+}
+
+/// Serves a PATCH: reads and parses the patch, then applies it with retries on conflict.
+pub async fn patch<T: Served>(
+    srv: &ApiServer,
+    target: &Target<'_>,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<T, ApiError> {
+    let ptype = PatchType::from_content_type(content_type(&req))?;
+    let body = collect_body(req, srv.config.max_body_bytes).await?;
+    let parsed = Arc::new(decode::off_runtime(body, move |b| ptype.parse(b)).await?);
+    let mut last = None;
+    for _ in 0..MAX_ATTEMPTS {
+        match patch_once::<T>(srv, target, &parsed).await {
+            Err(Retry::Conflict(e)) => last = Some(e),
+            Err(Retry::Fail(e)) => return Err(e),
+            Ok(obj) => return Ok(obj),
+        }
+    }
+    Err(last.unwrap_or_else(|| ApiError::Internal("patch was never attempted".into())))
+}
+
+/// The outcome of one attempt that did not succeed.
+enum Retry {
+    /// A conflict with a write that came in between; worth another read.
+    Conflict(ApiError),
+    /// Anything else, final.
+    Fail(ApiError),
+}
+
+async fn patch_once<T: Served>(
+    srv: &ApiServer,
+    t: &Target<'_>,
+    patch: &Arc<Patch>,
+) -> Result<T, Retry> {
+    let current: T = srv
+        .registry
+        .get(t.namespace, t.name)
+        .await
+        .map_err(Retry::Fail)?;
+    let read_rv = current.meta().resource_version.clone();
+    let (version, resource, patch) = (t.version, t.resource, Arc::clone(patch));
+    // Applying and decoding are proportional to the object's size: off the I/O threads.
+    let mut obj: T =
+        tokio::task::spawn_blocking(move || patched::<T>(&current, &patch, version, resource))
+            .await
+            .map_err(|e| {
+                Retry::Fail(ApiError::Internal(format!(
+                    "applying the patch failed: {e}"
+                )))
+            })?
+            .map_err(Retry::Fail)?;
+    // A patch that leaves the resourceVersion alone (or removes it) is written against the
+    // revision it was applied to, and may be retried; one that sets another is a precondition.
+    let pinned = !obj.meta().resource_version.is_empty() && obj.meta().resource_version != read_rv;
+    if obj.meta().resource_version.is_empty() {
+        obj.meta_mut().resource_version = read_rv;
+    }
+    let written = if t.status {
+        srv.registry.update_status(t.namespace, t.name, obj).await
+    } else {
+        srv.registry.update(t.namespace, t.name, obj).await
+    };
+    written.map_err(|e| {
+        if e.is_conflict() && !pinned {
+            Retry::Conflict(e)
+        } else {
+            Retry::Fail(e)
+        }
+    })
+}
+
+/// The object `patch` makes of `current`: the patch is applied to its JSON in `version`, and
+/// the result is decoded as an update body of that version would be.
+fn patched<T: Served>(
+    current: &T,
+    patch: &Patch,
+    version: Version,
+    resource: ResourceKind,
+) -> Result<T, ApiError> {
+    let mut doc = match version {
+        Version::V1 => serde_json::to_value(current)
+            .map_err(|e| ApiError::Internal(format!("encoding the object: {e}")))?,
+        Version::V1Beta1 => current.to_v1beta1(),
+    };
+    patch.apply(&mut doc)?;
+    let bytes = serde_json::to_vec(&doc)
+        .map_err(|e| ApiError::Internal(format!("encoding the patched object: {e}")))?;
+    decode::decode_object::<T>(&bytes, false, version, resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types() {
+        let cases = [
+            ("application/merge-patch+json", Some(PatchType::Merge)),
+            (
+                "application/merge-patch+json; charset=utf-8",
+                Some(PatchType::Merge),
+            ),
+            ("Application/JSON-Patch+JSON", Some(PatchType::Json)),
+            ("application/strategic-merge-patch+json", None),
+            ("application/apply-patch+yaml", None),
+            ("application/json", None),
+            ("", None),
+        ];
+        for (ct, want) in cases {
+            match (PatchType::from_content_type(ct), want) {
+                (Ok(got), Some(want)) => assert_eq!(got, want, "{ct}"),
+                (Err(e), None) => {
+                    assert_eq!(e.code(), 415, "{ct}");
+                    assert!(e.to_string().contains(ACCEPTED[1]), "{ct}: {e}");
+                }
+                (got, want) => panic!("{ct}: got {got:?}, want {want:?}"),
+            }
+        }
+        let e = PatchType::from_content_type("application/apply-patch+yaml").unwrap_err();
+        assert!(e.to_string().contains("not supported yet"), "{e}");
+    }
+
+    #[test]
+    fn malformed_patches_are_400() {
+        let cases: [(PatchType, &str); 6] = [
+            (PatchType::Merge, ""),
+            (PatchType::Merge, "{"),
+            (PatchType::Merge, "[1]"),
+            (PatchType::Json, "{\"op\":\"add\"}"),
+            (PatchType::Json, "[{\"op\":\"nope\",\"path\":\"/a\"}]"),
+            (
+                PatchType::Json,
+                "[{\"op\":\"add\",\"path\":\"a\",\"value\":1}]",
+            ),
+        ];
+        for (pt, body) in cases {
+            let e = pt.parse(body.as_bytes()).unwrap_err();
+            assert_eq!(e.code(), 400, "{body}: {e}");
+        }
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(
+            PatchType::Json.parse(deep.as_bytes()).unwrap_err().code(),
+            400
+        );
+    }
+
+    #[test]
+    fn a_failed_test_is_422() {
+        let p = PatchType::Json
+            .parse(br#"[{"op":"test","path":"/a","value":2}]"#)
+            .unwrap();
+        let mut doc = serde_json::json!({"a": 1});
+        assert_eq!(p.apply(&mut doc).unwrap_err().code(), 422);
+    }
+}
