@@ -5,8 +5,10 @@
 //! image's behaviour.
 //!
 //! Time-based transitions (a container that exits after `run_for`) are computed when the
-//! container is observed, so a container costs no task or timer. Pod IPs come from
-//! `127.1.0.0/16` upward (loopback), so probes sent to fake pods never leave the machine.
+//! container is observed, so a container costs no task or timer. Pod IPs are loopback
+//! addresses from `127.1.0.1` upward, so probes sent to fake pods never leave the machine;
+//! they are unique across every `FakeRuntime` of the process, so simulated nodes sharing one
+//! process never report the same pod IP.
 
 use crate::clock::Clock;
 use async_trait::async_trait;
@@ -18,6 +20,7 @@ use kube_core::runtime::{
 use kube_core::time::Timestamp;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -40,6 +43,8 @@ pub struct ImageBehaviour {
     pub ignores_sigterm: bool,
     /// A pull of this image succeeds (and makes it present).
     pub pullable: bool,
+    /// A pull fails with this message (as the daemon's), whatever `pullable` says.
+    pub pull_error: Option<String>,
 }
 
 impl Default for ImageBehaviour {
@@ -51,6 +56,7 @@ impl Default for ImageBehaviour {
             sigterm_exit_code: 143,
             ignores_sigterm: false,
             pullable: false,
+            pull_error: None,
         }
     }
 }
@@ -175,10 +181,11 @@ struct State {
     containers: BTreeMap<String, Container>,
     names: HashMap<String, String>,
     calls: VecDeque<FakeCall>,
+    /// Calls are not recorded (`set_call_recording(false)`).
+    calls_off: bool,
     errors: HashMap<FakeMethod, VecDeque<RuntimeError>>,
     unavailable: bool,
     next_id: u64,
-    next_ip: u32,
 }
 
 impl State {
@@ -296,6 +303,16 @@ impl FakeRuntime {
         self.lock().calls.iter().cloned().collect()
     }
 
+    /// Turns call recording on (the default) or off. Simulated nodes turn it off: a full
+    /// record costs hundreds of kilobytes per runtime, and nobody reads it.
+    pub fn set_call_recording(&self, on: bool) {
+        let mut s = self.lock();
+        s.calls_off = !on;
+        if !on {
+            s.calls = VecDeque::new();
+        }
+    }
+
     /// Forgets the recorded calls.
     pub fn clear_calls(&self) {
         self.lock().calls.clear();
@@ -326,10 +343,12 @@ impl FakeRuntime {
         call: FakeCall,
     ) -> Result<MutexGuard<'_, State>, RuntimeError> {
         let mut s = self.lock();
-        if s.calls.len() == MAX_RECORDED_CALLS {
-            s.calls.pop_front();
+        if !s.calls_off {
+            if s.calls.len() == MAX_RECORDED_CALLS {
+                s.calls.pop_front();
+            }
+            s.calls.push_back(call);
         }
-        s.calls.push_back(call);
         if s.unavailable {
             return Err(RuntimeError::Unavailable(
                 "Cannot connect to the fake runtime (set unavailable)".into(),
@@ -340,6 +359,24 @@ impl FakeRuntime {
         }
         Ok(s)
     }
+}
+
+/// Pod IPs handed out so far by every `FakeRuntime` of the process.
+static POD_IPS: AtomicU32 = AtomicU32::new(0);
+
+/// The next pod IP: `127.A.B.C` with `A` in 1..=254 and `C` in 1..=254 (no `.0` or `.255`
+/// hosts), unique in the process until about 16 million have been handed out, then reused.
+fn next_pod_ip() -> IpAddr {
+    const PER_BLOCK: u32 = 254;
+    const BLOCKS: u32 = 254 * 256;
+    let n = POD_IPS.fetch_add(1, Ordering::Relaxed) % (PER_BLOCK * BLOCKS);
+    let (block, host) = (n / PER_BLOCK, n % PER_BLOCK + 1);
+    IpAddr::V4(Ipv4Addr::new(
+        127,
+        (1 + block / 256) as u8,
+        (block % 256) as u8,
+        host as u8,
+    ))
 }
 
 fn fnv(s: &str) -> u64 {
@@ -418,7 +455,11 @@ impl ContainerRuntime for FakeRuntime {
 
     async fn pull_image(&self, image: &str) -> Result<ImageInfo, RuntimeError> {
         let mut s = self.enter(FakeMethod::Pull, FakeCall::Pull(image.into()))?;
-        if !s.behaviour(image).pullable {
+        let behaviour = s.behaviour(image);
+        if let Some(message) = behaviour.pull_error {
+            return Err(RuntimeError::ImagePull(message));
+        }
+        if !behaviour.pullable {
             let repo = image.rsplit_once(':').map_or(image, |(r, _)| r);
             return Err(RuntimeError::ImagePull(format!(
                 "pull access denied for {repo}, repository does not exist or may require \
@@ -454,16 +495,7 @@ impl ContainerRuntime for FakeRuntime {
         s.next_id += 1;
         let id = format!("{:016x}{:048x}", s.next_id, fnv(&config.name));
         let ip = match config.network {
-            NetworkMode::Bridge => {
-                s.next_ip += 1;
-                let n = s.next_ip;
-                Some(IpAddr::V4(Ipv4Addr::new(
-                    127,
-                    1 + (n >> 16) as u8,
-                    (n >> 8) as u8,
-                    n as u8,
-                )))
-            }
+            NetworkMode::Bridge => Some(next_pod_ip()),
             _ => None,
         };
         s.names.insert(config.name.clone(), id.clone());
@@ -532,7 +564,7 @@ impl ContainerRuntime for FakeRuntime {
     }
 
     async fn stop_container(&self, id: &str, grace: Duration) -> Result<(), RuntimeError> {
-        let behaviour = {
+        let (behaviour, natural_end) = {
             let now = self.clock.now();
             let mut s = self.enter(
                 FakeMethod::Stop,
@@ -543,14 +575,23 @@ impl ContainerRuntime for FakeRuntime {
             )?;
             let image = s.container(id)?.config.image.clone();
             let behaviour = s.behaviour(&image);
-            if s.container(id)?.settle(now, &behaviour) != ContainerRunState::Running {
+            let c = s.container(id)?;
+            if c.settle(now, &behaviour) != ContainerRunState::Running {
                 return Ok(());
             }
-            behaviour
+            let natural_end = c
+                .run
+                .as_ref()
+                .and_then(|r| r.ends_at)
+                .map(|end| end.saturating_duration_since(now));
+            (behaviour, natural_end)
         };
-        // SIGTERM first, as Docker does even with no grace; SIGKILL once the grace is over.
+        // SIGTERM first, as Docker does even with no grace; SIGKILL once the grace is over,
+        // unless the process ends by itself first (then it keeps its own exit code).
         let code = if behaviour.ignores_sigterm {
-            self.clock.sleep(grace).await;
+            self.clock
+                .sleep(natural_end.map_or(grace, |n| n.min(grace)))
+                .await;
             137
         } else {
             behaviour.sigterm_exit_code
