@@ -7,6 +7,7 @@ mod cluster;
 mod controller;
 #[cfg(feature = "etcd")]
 mod etcd;
+mod fake_runtime;
 mod faulty_store;
 mod graceful_delete;
 mod hostile;

@@ -30,7 +30,7 @@ pub trait Harness: Send + Sync {
     fn run_id(&self) -> &str;
     /// How long a case waits for a state change before failing.
     fn deadline(&self) -> Duration;
-    /// An image present locally.
+    /// An image present locally, by a `:latest` tag.
     fn present_image(&self) -> String;
     /// An image that is neither present nor pullable (and whose pull sends nothing off the
     /// machine).
@@ -146,6 +146,7 @@ macro_rules! runtime_contract {
             create_with_missing_image_is_not_found,
             pull_of_unpullable_image_is_image_pull,
             image_status_present_and_missing,
+            image_without_tag_is_latest,
             duplicate_name_conflicts,
             list_filters_by_label_and_state,
             joined_container_shares_infra_network,

@@ -2,7 +2,8 @@
 
 use super::{expect_err, read_logs, run_labels, wait_for_state, Harness, RUN_LABEL};
 use kube_core::runtime::{
-    ContainerRunState, ContainerRuntime, ListFilter, LogOptions, NetworkMode, RuntimeError,
+    ContainerConfig, ContainerRunState, ContainerRuntime, ListFilter, LogOptions, NetworkMode,
+    RuntimeError,
 };
 use std::time::Duration;
 
@@ -253,6 +254,27 @@ pub async fn image_status_present_and_missing(h: &impl Harness) {
         rt.image_status(&h.missing_image()).await.expect("status"),
         None
     );
+}
+
+pub async fn image_without_tag_is_latest(h: &impl Harness) {
+    let rt = h.runtime();
+    let tagged = h.present_image();
+    let untagged = tagged
+        .strip_suffix(":latest")
+        .expect("the harness's present image is a :latest tag")
+        .to_string();
+    let want = rt.image_status(&tagged).await.expect("status");
+    assert!(want.is_some(), "{tagged} present");
+    assert_eq!(rt.image_status(&untagged).await.expect("status"), want);
+    // A container made from the untagged reference reports it as given, with the image's ID.
+    let config = ContainerConfig {
+        image: untagged.clone(),
+        ..h.until_stopped("c")
+    };
+    let id = rt.create_container(&config).await.expect("create");
+    let info = rt.inspect_container(&id).await.expect("inspect");
+    assert_eq!(info.image, untagged);
+    assert_eq!(Some(info.image_id), want.map(|i| i.id));
 }
 
 pub async fn duplicate_name_conflicts(h: &impl Harness) {

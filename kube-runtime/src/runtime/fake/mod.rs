@@ -5,8 +5,16 @@
 //! image's behaviour.
 //!
 //! Time-based transitions (a container that exits after `run_for`) are computed when the
-//! container is observed, so a container costs no task or timer. Pod IPs come from
-//! `127.1.0.0/16` upward (loopback), so probes sent to fake pods never leave the machine.
+//! container is observed, so a container costs no task or timer. Pod IPs are loopback
+//! addresses from `127.1.0.1` upward, so probes sent to fake pods never leave the machine;
+//! they are unique across every `FakeRuntime` of the process, so simulated nodes sharing one
+//! process never report the same pod IP. Image references compare as Docker's do (`busybox`,
+//! `busybox:latest` and `docker.io/library/busybox` are one image).
+
+mod controls;
+mod state;
+
+pub use controls::{FakeCall, FakeMethod, ImageBehaviour, MAX_RECORDED_CALLS};
 
 use crate::clock::Clock;
 use async_trait::async_trait;
@@ -15,188 +23,10 @@ use kube_core::runtime::{
     ExecResult, ImageInfo, ListFilter, LogOptions, LogStream, NetworkMode, RuntimeError,
     RuntimeVersion,
 };
-use kube_core::time::Timestamp;
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{IpAddr, Ipv4Addr};
+use state::{fnv, image_id, image_key, info, next_pod_ip, tail, Container, Run, State};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-
-/// Calls kept by [`FakeRuntime::calls`]; older ones are dropped, so a long run stays small.
-pub const MAX_RECORDED_CALLS: usize = 4096;
-
-/// How containers of an image behave.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageBehaviour {
-    /// How long `start_container` takes.
-    pub start_delay: Duration,
-    /// How long a run lasts before the process exits by itself; `None` runs until stopped.
-    pub run_for: Option<Duration>,
-    /// Exit code when the run ends by itself.
-    pub exit_code: i64,
-    /// Exit code when stopped by SIGTERM (143 = killed by the signal; 0 for a program that
-    /// traps it, like the pause image).
-    pub sigterm_exit_code: i64,
-    /// The process ignores SIGTERM: a stop waits the whole grace period, then SIGKILL (137).
-    pub ignores_sigterm: bool,
-    /// A pull of this image succeeds (and makes it present).
-    pub pullable: bool,
-}
-
-impl Default for ImageBehaviour {
-    fn default() -> ImageBehaviour {
-        ImageBehaviour {
-            start_delay: Duration::ZERO,
-            run_for: None,
-            exit_code: 0,
-            sigterm_exit_code: 143,
-            ignores_sigterm: false,
-            pullable: false,
-        }
-    }
-}
-
-/// A recorded call, with its key argument.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FakeCall {
-    /// `version`.
-    Version,
-    /// `list_containers`.
-    List,
-    /// `image_status(image)`.
-    ImageStatus(String),
-    /// `pull_image(image)`.
-    Pull(String),
-    /// `create_container`.
-    Create {
-        /// Container name.
-        name: String,
-        /// Image.
-        image: String,
-    },
-    /// `start_container(id)`.
-    Start(String),
-    /// `stop_container(id, grace)`.
-    Stop {
-        /// Container ID.
-        id: String,
-        /// Grace period.
-        grace: Duration,
-    },
-    /// `remove_container(id)`.
-    Remove(String),
-    /// `inspect_container(id)`.
-    Inspect(String),
-    /// `logs(id)`.
-    Logs(String),
-    /// `exec(id, argv)`.
-    Exec {
-        /// Container ID.
-        id: String,
-        /// Command.
-        argv: Vec<String>,
-    },
-}
-
-/// Which method an injected error applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FakeMethod {
-    /// `version`.
-    Version,
-    /// `list_containers`.
-    List,
-    /// `image_status`.
-    ImageStatus,
-    /// `pull_image`.
-    Pull,
-    /// `create_container`.
-    Create,
-    /// `start_container`.
-    Start,
-    /// `stop_container`.
-    Stop,
-    /// `remove_container`.
-    Remove,
-    /// `inspect_container`.
-    Inspect,
-    /// `logs`.
-    Logs,
-    /// `exec`.
-    Exec,
-}
-
-/// One run of a container.
-#[derive(Clone, Debug)]
-struct Run {
-    started_at: Timestamp,
-    /// When the run ends by itself, with the image's exit code.
-    ends_at: Option<Timestamp>,
-    /// Set once it ended: (when, exit code).
-    finished: Option<(Timestamp, i64)>,
-}
-
-#[derive(Debug)]
-struct Container {
-    id: String,
-    config: Arc<ContainerConfig>,
-    image_id: String,
-    created_at: Timestamp,
-    ip: Option<IpAddr>,
-    run: Option<Run>,
-    logs: Vec<u8>,
-    exec_result: Option<(i64, Vec<u8>)>,
-    exec_hangs: bool,
-    /// Why the last start failed (Docker's `State.Error`); empty once a start succeeds.
-    start_error: String,
-}
-
-impl Container {
-    /// The state at `now`, settling a run that has ended by itself.
-    fn settle(&mut self, now: Timestamp, behaviour: &ImageBehaviour) -> ContainerRunState {
-        let Some(run) = &mut self.run else {
-            return ContainerRunState::Created;
-        };
-        if run.finished.is_none() {
-            if let Some(end) = run.ends_at.filter(|e| *e <= now) {
-                run.finished = Some((end, behaviour.exit_code));
-            }
-        }
-        if run.finished.is_some() {
-            ContainerRunState::Exited
-        } else {
-            ContainerRunState::Running
-        }
-    }
-}
-
-#[derive(Default)]
-struct State {
-    images: BTreeMap<String, String>,
-    behaviours: HashMap<String, ImageBehaviour>,
-    containers: BTreeMap<String, Container>,
-    names: HashMap<String, String>,
-    calls: VecDeque<FakeCall>,
-    errors: HashMap<FakeMethod, VecDeque<RuntimeError>>,
-    unavailable: bool,
-    next_id: u64,
-    next_ip: u32,
-}
-
-impl State {
-    fn behaviour(&self, image: &str) -> ImageBehaviour {
-        self.behaviours.get(image).cloned().unwrap_or_default()
-    }
-
-    fn container(&mut self, id: &str) -> Result<&mut Container, RuntimeError> {
-        let id = self
-            .names
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_string());
-        self.containers
-            .get_mut(&id)
-            .ok_or_else(|| RuntimeError::NotFound(format!("No such container: {id}")))
-    }
-}
 
 /// An in-memory container runtime; clones share the same state.
 #[derive(Clone)]
@@ -218,21 +48,22 @@ impl FakeRuntime {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Makes an image present locally.
+    /// Makes an image present locally. Image references are compared as Docker does:
+    /// `busybox`, `busybox:latest` and `docker.io/library/busybox:latest` are one image.
     pub fn add_image(&self, image: &str) {
-        let mut s = self.lock();
-        let id = format!("sha256:{:064x}", fnv(image));
-        s.images.insert(image.to_string(), id);
+        let key = image_key(image);
+        let id = image_id(&key);
+        self.lock().images.insert(key, id);
     }
 
     /// Removes a local image.
     pub fn remove_image(&self, image: &str) {
-        self.lock().images.remove(image);
+        self.lock().images.remove(&image_key(image));
     }
 
     /// Sets how containers of `image` behave (from their next start).
     pub fn set_image_behaviour(&self, image: &str, behaviour: ImageBehaviour) {
-        self.lock().behaviours.insert(image.to_string(), behaviour);
+        self.lock().behaviours.insert(image_key(image), behaviour);
     }
 
     /// Makes a running container's process exit now with `code` (as `docker kill` or a crash
@@ -296,6 +127,16 @@ impl FakeRuntime {
         self.lock().calls.iter().cloned().collect()
     }
 
+    /// Turns call recording on (the default) or off. Simulated nodes turn it off: a full
+    /// record costs hundreds of kilobytes per runtime, and nobody reads it.
+    pub fn set_call_recording(&self, on: bool) {
+        let mut s = self.lock();
+        s.calls_off = !on;
+        if !on {
+            s.calls = VecDeque::new();
+        }
+    }
+
     /// Forgets the recorded calls.
     pub fn clear_calls(&self) {
         self.lock().calls.clear();
@@ -326,10 +167,12 @@ impl FakeRuntime {
         call: FakeCall,
     ) -> Result<MutexGuard<'_, State>, RuntimeError> {
         let mut s = self.lock();
-        if s.calls.len() == MAX_RECORDED_CALLS {
-            s.calls.pop_front();
+        if !s.calls_off {
+            if s.calls.len() == MAX_RECORDED_CALLS {
+                s.calls.pop_front();
+            }
+            s.calls.push_back(call);
         }
-        s.calls.push_back(call);
         if s.unavailable {
             return Err(RuntimeError::Unavailable(
                 "Cannot connect to the fake runtime (set unavailable)".into(),
@@ -340,36 +183,6 @@ impl FakeRuntime {
         }
         Ok(s)
     }
-}
-
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// The inspected view of one container at `now`.
-fn info(s: &mut State, id: &str, now: Timestamp) -> Result<ContainerInfo, RuntimeError> {
-    let image = s.container(id)?.config.image.clone();
-    let behaviour = s.behaviour(&image);
-    let c = s.container(id)?;
-    let state = c.settle(now, &behaviour);
-    let run = c.run.as_ref();
-    Ok(ContainerInfo {
-        id: c.id.clone(),
-        name: c.config.name.clone(),
-        image: c.config.image.clone(),
-        image_id: c.image_id.clone(),
-        labels: c.config.labels.clone(),
-        state,
-        exit_code: run.and_then(|r| r.finished.map(|f| f.1)),
-        oom_killed: false,
-        error: c.start_error.clone(),
-        created_at: Some(c.created_at),
-        started_at: run.map(|r| r.started_at),
-        finished_at: run.and_then(|r| r.finished.map(|f| f.0)),
-        ip_address: c.ip.filter(|_| state == ContainerRunState::Running),
-    })
 }
 
 #[async_trait]
@@ -413,20 +226,27 @@ impl ContainerRuntime for FakeRuntime {
 
     async fn image_status(&self, image: &str) -> Result<Option<ImageInfo>, RuntimeError> {
         let s = self.enter(FakeMethod::ImageStatus, FakeCall::ImageStatus(image.into()))?;
-        Ok(s.images.get(image).map(|id| ImageInfo { id: id.clone() }))
+        Ok(s.images
+            .get(&image_key(image))
+            .map(|id| ImageInfo { id: id.clone() }))
     }
 
     async fn pull_image(&self, image: &str) -> Result<ImageInfo, RuntimeError> {
         let mut s = self.enter(FakeMethod::Pull, FakeCall::Pull(image.into()))?;
-        if !s.behaviour(image).pullable {
+        let behaviour = s.behaviour(image);
+        if let Some(message) = behaviour.pull_error {
+            return Err(RuntimeError::ImagePull(message));
+        }
+        if !behaviour.pullable {
             let repo = image.rsplit_once(':').map_or(image, |(r, _)| r);
             return Err(RuntimeError::ImagePull(format!(
                 "pull access denied for {repo}, repository does not exist or may require \
                  'docker login': denied: requested access to the resource is denied"
             )));
         }
-        let id = format!("sha256:{:064x}", fnv(image));
-        s.images.insert(image.to_string(), id.clone());
+        let key = image_key(image);
+        let id = image_id(&key);
+        s.images.insert(key, id.clone());
         Ok(ImageInfo { id })
     }
 
@@ -439,7 +259,7 @@ impl ContainerRuntime for FakeRuntime {
                 image: config.image.clone(),
             },
         )?;
-        let Some(image_id) = s.images.get(&config.image).cloned() else {
+        let Some(image_id) = s.images.get(&image_key(&config.image)).cloned() else {
             return Err(RuntimeError::NotFound(format!(
                 "No such image: {}",
                 config.image
@@ -454,16 +274,7 @@ impl ContainerRuntime for FakeRuntime {
         s.next_id += 1;
         let id = format!("{:016x}{:048x}", s.next_id, fnv(&config.name));
         let ip = match config.network {
-            NetworkMode::Bridge => {
-                s.next_ip += 1;
-                let n = s.next_ip;
-                Some(IpAddr::V4(Ipv4Addr::new(
-                    127,
-                    1 + (n >> 16) as u8,
-                    (n >> 8) as u8,
-                    n as u8,
-                )))
-            }
+            NetworkMode::Bridge => Some(next_pod_ip()),
             _ => None,
         };
         s.names.insert(config.name.clone(), id.clone());
@@ -532,7 +343,7 @@ impl ContainerRuntime for FakeRuntime {
     }
 
     async fn stop_container(&self, id: &str, grace: Duration) -> Result<(), RuntimeError> {
-        let behaviour = {
+        let (behaviour, natural_end) = {
             let now = self.clock.now();
             let mut s = self.enter(
                 FakeMethod::Stop,
@@ -543,14 +354,23 @@ impl ContainerRuntime for FakeRuntime {
             )?;
             let image = s.container(id)?.config.image.clone();
             let behaviour = s.behaviour(&image);
-            if s.container(id)?.settle(now, &behaviour) != ContainerRunState::Running {
+            let c = s.container(id)?;
+            if c.settle(now, &behaviour) != ContainerRunState::Running {
                 return Ok(());
             }
-            behaviour
+            let natural_end = c
+                .run
+                .as_ref()
+                .and_then(|r| r.ends_at)
+                .map(|end| end.saturating_duration_since(now));
+            (behaviour, natural_end)
         };
-        // SIGTERM first, as Docker does even with no grace; SIGKILL once the grace is over.
+        // SIGTERM first, as Docker does even with no grace; SIGKILL once the grace is over,
+        // unless the process ends by itself first (then it keeps its own exit code).
         let code = if behaviour.ignores_sigterm {
-            self.clock.sleep(grace).await;
+            self.clock
+                .sleep(natural_end.map_or(grace, |n| n.min(grace)))
+                .await;
             137
         } else {
             behaviour.sigterm_exit_code
@@ -678,46 +498,5 @@ impl ContainerRuntime for FakeRuntime {
             exit_code: result.0,
             output: result.1,
         })
-    }
-}
-
-/// The last `n` lines of `bytes` (all when `None`).
-fn tail(bytes: &[u8], n: Option<u64>) -> Vec<u8> {
-    let Some(n) = n else {
-        return bytes.to_vec();
-    };
-    if n == 0 {
-        return Vec::new();
-    }
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let mut seen = 0;
-    for (i, b) in body.iter().enumerate().rev() {
-        if *b == b'\n' {
-            seen += 1;
-            if seen == n {
-                return bytes[i + 1..].to_vec();
-            }
-        }
-    }
-    bytes.to_vec()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tail;
-
-    #[test]
-    fn tail_counts_lines() {
-        let cases: [(&[u8], Option<u64>, &[u8]); 6] = [
-            (b"a\nb\nc\n", None, b"a\nb\nc\n"),
-            (b"a\nb\nc\n", Some(2), b"b\nc\n"),
-            (b"a\nb\nc", Some(2), b"b\nc"),
-            (b"a\nb\nc\n", Some(5), b"a\nb\nc\n"),
-            (b"a\nb\nc\n", Some(0), b""),
-            (b"", Some(1), b""),
-        ];
-        for (input, n, want) in cases {
-            assert_eq!(tail(input, n), want, "{n:?}");
-        }
     }
 }
