@@ -175,7 +175,7 @@ fn unique_names_avoid_taken_ones_and_stay_dns_labels() {
 fn deletes_in_kubernetes_order() {
     let scheduled = |p: PodBuilder| own(p.node("n1").build());
     // Each pod is more expendable than every later one.
-    let ranked = vec![
+    let ranked = [
         own(pod("unscheduled")
             .phase("Running")
             .condition("Ready", "True")
@@ -269,10 +269,21 @@ fn status_counts_active_ready_and_fully_labelled_pods() {
     );
 }
 
+/// (case, replicas, pods, expected creates, expected deletes, now offset, plans writes)
+type ExpectationCase = (
+    &'static str,
+    i32,
+    Vec<Pod>,
+    Vec<&'static str>,
+    Vec<&'static str>,
+    i64,
+    bool,
+);
+
 #[test]
 fn pending_expectations_hold_creates_and_deletes() {
     // (case, replicas, pods, expected creates, expected deletes, now offset, plans writes)
-    let cases: Vec<(&str, i32, Vec<Pod>, Vec<&str>, Vec<&str>, i64, bool)> = vec![
+    let cases: Vec<ExpectationCase> = vec![
         (
             "create not yet seen",
             2,
