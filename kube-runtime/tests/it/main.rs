@@ -18,6 +18,7 @@ mod lease;
 mod logs;
 mod node_status;
 mod probes;
+mod replication;
 mod runtime_contract;
 mod scheduler;
 mod store_contract;
