@@ -142,6 +142,10 @@ async fn reconcile<C: ApiClient>(
         let p = plan(&rc, &pods, exp, now, &mut *rng);
         exp.expect_creates(p.create.iter().map(|p| p.metadata.name.as_str()), now);
         exp.expect_deletes(p.delete.iter().map(String::as_str), now);
+        if exp.satisfied() {
+            // Nothing pending: keep no entry (an RC deleted later leaves none behind).
+            all.remove(&key);
+        }
         p
     };
     for name in &the_plan.adopt {

@@ -3,15 +3,19 @@
 //! seed's `redisController`.
 
 use crate::support::seed_rc;
+use kube_core::backoff::Backoff;
+use kube_core::error::ApiError;
 use kube_core::pod::{PodCondition, CONDITION_READY, CONDITION_TRUE, PHASE_RUNNING};
 use kube_core::testing::{PodBuilder, ReplicationControllerBuilder};
 use kube_core::time::Timestamp;
 use kube_core::v1beta1::V1Beta1;
+use kube_core::ResourceKind;
 use kube_core::{DeleteOptions, Pod, ReplicationController};
 use kube_runtime::client::{ApiClient, InProcessClient, ListParams};
 use kube_runtime::clock::Clock;
-use kube_runtime::controller::Shutdown;
+use kube_runtime::controller::{ControllerConfig, QueueConfig, Shutdown};
 use kube_runtime::controllers::replication::{self, ReplicationConfig};
+use kube_runtime::testing::recording::{RecordingClient, Verb};
 use kube_runtime::testing::TestCluster;
 use std::future::Future;
 use std::time::Duration;
@@ -26,19 +30,24 @@ struct Env {
 
 impl Env {
     async fn start() -> Env {
+        Env::start_with(|c| c.clone(), ReplicationConfig::default()).await
+    }
+
+    /// A cluster and the controller on the client `wrap` makes of the in-process one.
+    async fn start_with<C: ApiClient>(
+        wrap: impl FnOnce(&InProcessClient) -> C,
+        config: ReplicationConfig,
+    ) -> Env {
         let clock = Clock::virtual_at(Timestamp::from_unix(1_795_842_000, 0));
         let cluster = TestCluster::builder()
             .clock(clock.clone())
             .start()
             .await
             .expect("cluster");
-        let config = ReplicationConfig {
-            clock,
-            ..ReplicationConfig::default()
-        };
+        let config = ReplicationConfig { clock, ..config };
         let shutdown = Shutdown::new();
         let task = tokio::spawn(replication::run(
-            cluster.in_process().clone(),
+            wrap(cluster.in_process()),
             config,
             shutdown.clone(),
         ));
@@ -292,6 +301,56 @@ async fn the_seed_redis_controller_gets_a_lower_cased_pod() {
     assert_eq!(
         pod.metadata.labels.get("name").map(String::as_str),
         Some("redis")
+    );
+    env.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn creation_stops_at_the_first_error_and_resumes_without_overshooting() {
+    let mut recorder = None;
+    // Retries 10 s apart, so each reconcile can be counted.
+    let config = ReplicationConfig {
+        controller: ControllerConfig {
+            queue: QueueConfig {
+                per_item: Backoff::new(Duration::from_secs(10), Duration::from_secs(10)),
+                rate_limit: None,
+                seed: Some(1),
+            },
+            ..ControllerConfig::default()
+        },
+        ..ReplicationConfig::default()
+    };
+    let env = Env::start_with(
+        |c| {
+            let r = RecordingClient::new(c.clone());
+            r.fail_on(
+                Verb::Create,
+                ResourceKind::Pods,
+                ApiError::Internal("injected".into()),
+            );
+            recorder = Some(r.clone());
+            r
+        },
+        config,
+    )
+    .await;
+    let rec = recorder.expect("recording client");
+    env.client().create(NS, &web(10)).await.expect("create rc");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Slow start: the first batch is one pod; its failure stops the sync. Two syncs ran: the
+    // first, and the one its status write (observedGeneration) triggered; without stopping,
+    // each would have tried all ten.
+    let failed = rec.count(Verb::Create, ResourceKind::Pods);
+    assert!((1..=2).contains(&failed), "{failed} creates tried");
+    assert!(env.pods().await.is_empty());
+    rec.clear_failures();
+    env.pods_eventually(10).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(env.pods().await.len(), 10);
+    assert_eq!(
+        rec.count(Verb::Create, ResourceKind::Pods),
+        failed + 10,
+        "the failed creates, then exactly the ten missing"
     );
     env.stop().await;
 }
