@@ -7,6 +7,7 @@
 
 pub mod backoff;
 pub mod binding;
+pub mod controller;
 pub mod decode;
 pub mod defaults;
 pub mod deletion;

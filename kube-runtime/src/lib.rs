@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod controller;
+pub mod controllers;
 pub mod events;
 pub mod informer;
 pub mod kubelet;

@@ -20,6 +20,7 @@ mod logs;
 mod node_status;
 mod patch;
 mod probes;
+mod replication;
 mod runtime_contract;
 mod scheduler;
 mod store_contract;

@@ -1,0 +1,3 @@
+//! Pure plans of the controller-manager's controllers (observed state in, actions out).
+
+pub mod replication;

@@ -1,0 +1,3 @@
+//! The controller-manager's controllers, each a thin reconcile over a kube-core plan.
+
+pub mod replication;
