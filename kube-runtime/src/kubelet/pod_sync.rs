@@ -61,7 +61,7 @@ impl<C: ApiClient> KubeletState<C> {
                 }
                 return Ok(resync);
             }
-            let deleted = self.apply(pod.as_deref(), uid, plan.actions).await;
+            let deleted = self.apply(pod.as_deref(), plan.actions).await;
             // Whatever happened, look again at what the runtime has for this pod.
             self.runtime_cache
                 .relist(self.runtime.as_ref(), &self.node_filter, Some(uid))
@@ -82,12 +82,7 @@ impl<C: ApiClient> KubeletState<C> {
 
     /// Applies the steps in order, stopping at the first failure; consecutive kills run at
     /// once. Returns whether the pod object was deleted.
-    async fn apply(
-        &self,
-        pod: Option<&Pod>,
-        uid: &str,
-        actions: Vec<SyncAction>,
-    ) -> Result<bool, SyncError> {
+    async fn apply(&self, pod: Option<&Pod>, actions: Vec<SyncAction>) -> Result<bool, SyncError> {
         let mut i = 0;
         while i < actions.len() {
             if let SyncAction::KillContainer { .. } = actions[i] {
@@ -128,7 +123,6 @@ impl<C: ApiClient> KubeletState<C> {
             }
             i += 1;
         }
-        let _ = uid;
         Ok(false)
     }
 
