@@ -31,7 +31,9 @@ build() {
 }
 
 busybox=/bin/busybox
-if ! "$busybox" --help 2>&1 | head -1 | grep -q BusyBox || ldd "$busybox" >/dev/null 2>&1; then
+# A static binary is "not a dynamic executable" to ldd (no pipe here: with pipefail, a
+# `busybox --help | head` can fail on SIGPIPE).
+if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
   echo "a static busybox is needed at /bin/busybox (apt-get install busybox-static)" >&2
   exit 1
 fi
