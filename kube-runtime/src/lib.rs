@@ -14,6 +14,7 @@ pub mod events;
 pub mod informer;
 pub mod kubelet;
 pub mod leader_election;
+pub mod local_cluster;
 pub mod registry;
 pub mod runtime;
 pub mod scheduler;

@@ -1,18 +1,21 @@
-//! The controller-manager binary: runs the replication controller against an API server.
+//! The controller-manager binary: runs the cluster's controllers against an API server, behind
+//! leader election unless `--leader-elect=false`.
 
 use clap::Parser;
 use kube_runtime::cli::{normalize_args, wait_for_signal};
 use kube_runtime::client::HttpClient;
 use kube_runtime::controller::Shutdown;
-use kube_runtime::controllers::replication::{self, ReplicationConfig};
+use kube_runtime::controllers::manager::{self, ControllerManagerConfig};
+use kube_runtime::controllers::replication::ReplicationConfig;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Command-line flags (the seed's single-dash spellings are accepted: `-master 127.0.0.1:8080`).
 #[derive(Parser, Debug)]
 #[command(
     name = "controller-manager",
     version,
-    about = "Keeps the cluster matching what was asked (replication controllers)"
+    about = "Keeps the cluster matching what was asked (replication, endpoints, node lifecycle, garbage collection)"
 )]
 struct Flags {
     /// API server URL or host:port.
@@ -24,6 +27,21 @@ struct Flags {
     /// Seed of the random source of pod names (default: from the clock).
     #[arg(long)]
     seed: Option<u64>,
+    /// Elect a leader among the running controller managers; only the leader acts.
+    #[arg(long = "leader-elect", default_value_t = true, action = clap::ArgAction::Set)]
+    leader_elect: bool,
+    /// How long a leader's lease lasts without renewal (seconds).
+    #[arg(long = "leader-elect-lease-duration", default_value_t = 15)]
+    lease_duration: u64,
+    /// How long a leader keeps acting without renewing (seconds; less than the lease duration).
+    #[arg(long = "leader-elect-renew-deadline", default_value_t = 10)]
+    renew_deadline: u64,
+    /// How often candidates try to acquire or renew the lease (seconds).
+    #[arg(long = "leader-elect-retry-period", default_value_t = 2)]
+    retry_period: u64,
+    /// This candidate's identity in the lease (default: host name and process id).
+    #[arg(long = "leader-elect-identity")]
+    identity: Option<String>,
 }
 
 #[tokio::main]
@@ -43,11 +61,24 @@ async fn main() -> ExitCode {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1)
     });
-    let mut config = ReplicationConfig {
+    let mut replication = ReplicationConfig {
         seed,
         ..ReplicationConfig::default()
     };
-    config.controller.workers = usize::from(flags.concurrent_rc_syncs);
+    replication.controller.workers = usize::from(flags.concurrent_rc_syncs);
+    let mut config = ControllerManagerConfig {
+        replication: Some(replication),
+        ..ControllerManagerConfig::default()
+    };
+    if flags.leader_elect {
+        let identity = flags.identity.clone().unwrap_or_else(default_identity);
+        config = config.elected_as(identity);
+        if let Some(e) = &mut config.leader_election {
+            e.timing.lease_duration = Duration::from_secs(flags.lease_duration);
+            e.timing.renew_deadline = Duration::from_secs(flags.renew_deadline);
+            e.timing.retry_period = Duration::from_secs(flags.retry_period);
+        }
+    }
     let shutdown = Shutdown::new();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {
@@ -55,6 +86,24 @@ async fn main() -> ExitCode {
         on_signal.trigger();
     });
     tracing::info!("controller-manager watching {}", client.base_url());
-    replication::run(client, config, shutdown).await;
-    ExitCode::SUCCESS
+    match manager::run(client, config, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("controller-manager: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `host_pid`, unique among candidates on different machines and processes.
+fn default_identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let host = if host.is_empty() {
+        "localhost".to_string()
+    } else {
+        host
+    };
+    format!("{host}_{}", std::process::id())
 }

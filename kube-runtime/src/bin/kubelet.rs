@@ -98,7 +98,7 @@ async fn run(flags: Flags) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("{e} (start dockerd, or run with --runtime fake)"))?,
         ),
-        RuntimeKind::Fake => Arc::new(FakeRuntime::new(Clock::real())),
+        RuntimeKind::Fake => Arc::new(FakeRuntime::simulated(Clock::real())),
     };
     let mut config = KubeletConfig::new(node_name);
     config.address = flags.address;

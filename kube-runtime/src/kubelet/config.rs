@@ -20,6 +20,8 @@ pub struct KubeletConfig {
     pub address: IpAddr,
     /// Port of the kubelet's server (logs, health); 0 picks a free one.
     pub port: u16,
+    /// Whether to run the kubelet's server (simulated nodes by the thousand do without).
+    pub serve: bool,
     /// Image of each pod's infra container.
     pub pod_infra_image: String,
     /// How often the node's status is written (the heartbeat).
@@ -51,6 +53,7 @@ impl KubeletConfig {
             node_name: node_name.into(),
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: DEFAULT_PORT,
+            serve: true,
             pod_infra_image: DEFAULT_INFRA_IMAGE.to_string(),
             node_status_update_frequency: Duration::from_secs(10),
             relist_period: Duration::from_secs(1),

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod node_status;
+mod pod_source;
 mod pod_sync;
 mod probe_manager;
 pub mod probes;
@@ -13,5 +14,6 @@ pub mod server;
 mod state;
 
 pub use config::KubeletConfig;
-pub use run::{run, KubeletError};
+pub use pod_source::{PodSource, SharedPods};
+pub use run::{run, run_with, KubeletError};
 pub use state::SyncError;

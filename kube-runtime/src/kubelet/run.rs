@@ -3,21 +3,20 @@
 
 use super::config::KubeletConfig;
 use super::node_status::{register_node, run_heartbeat, NodeStatusConfig, NodeStatusError};
+use super::pod_source::{PodSignal, PodSource};
 use super::pod_sync::SYNC_RETRY;
 use super::probe_manager::ProbeManager;
 use super::server::KubeletServer;
 use super::state::KubeletState;
 use crate::client::{ApiClient, ListParams};
 use crate::controller::{QueueConfig, Shutdown, WorkQueue};
-use crate::informer::{CacheEvent, SharedInformers};
+use crate::informer::SharedInformers;
 use kube_core::backoff::Backoff;
-use kube_core::pod::Pod;
 use kube_core::runtime::ContainerRuntime;
 use kube_core::service::Service;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinSet;
 
 /// Why the kubelet could not run.
@@ -36,14 +35,29 @@ pub async fn run<C: ApiClient>(
     config: KubeletConfig,
     shutdown: Shutdown,
 ) -> Result<(), KubeletError> {
+    let informers = SharedInformers::new(client.clone(), config.clock.clone());
+    let pods = PodSource::own(&informers, &config.node_name);
+    let result = run_with(&informers, pods, client, runtime, config, shutdown).await;
+    informers.shutdown();
+    result
+}
+
+/// Runs a kubelet on shared caches: its pods from `pods` (its own watch, or a [`SharedPods`]
+/// source when many kubelets share a process), services from `informers` (started here if
+/// they are not yet; not stopped here).
+///
+/// [`SharedPods`]: super::SharedPods
+pub async fn run_with<C: ApiClient>(
+    informers: &SharedInformers<C>,
+    pods: PodSource,
+    client: C,
+    runtime: Arc<dyn ContainerRuntime>,
+    config: KubeletConfig,
+    shutdown: Shutdown,
+) -> Result<(), KubeletError> {
     let clock = config.clock.clone();
-    let informers = SharedInformers::new(client.clone(), clock.clone());
-    let pods = informers.cache::<Pod>(
-        None,
-        &ListParams::fields(format!("spec.nodeName={}", config.node_name)),
-    );
+    let (pods, mut pod_rx) = pods.split();
     let services = informers.cache::<Service>(None, &ListParams::default());
-    let mut pod_rx = pods.subscribe();
     informers.start();
 
     let runtime_name = match runtime.version().await {
@@ -64,15 +78,23 @@ pub async fn run<C: ApiClient>(
     let probes = ProbeManager::new(runtime.clone(), clock.clone(), queue.clone());
     let mut tasks = JoinSet::new();
     // The server first: the node reports the port it really got (`--port 0` picks one).
-    let server = KubeletServer::bind(
-        SocketAddr::new(config.address, config.port),
-        runtime.clone(),
-        config.node_name.clone(),
-    )
-    .await
-    .map_err(|e| KubeletError::Server(e.to_string()))?;
+    let server = if config.serve {
+        Some(
+            KubeletServer::bind(
+                SocketAddr::new(config.address, config.port),
+                runtime.clone(),
+                config.node_name.clone(),
+            )
+            .await
+            .map_err(|e| KubeletError::Server(e.to_string()))?,
+        )
+    } else {
+        None
+    };
     let mut status_config = node_status_config(&config);
-    status_config.kubelet_port = server.local_addr().port();
+    if let Some(server) = &server {
+        status_config.kubelet_port = server.local_addr().port();
+    }
     {
         let (client, runtime, shutdown) = (client.clone(), runtime.clone(), shutdown.clone());
         tasks.spawn(async move {
@@ -104,7 +126,7 @@ pub async fn run<C: ApiClient>(
     loop {
         tokio::select! {
             _ = pods.wait_until_synced() => {}
-            _ = shutdown.triggered() => return finish(&informers, &queue, &probes, tasks).await,
+            _ = shutdown.triggered() => return finish(&queue, &probes, tasks, server).await,
         }
         match state
             .runtime_cache
@@ -117,7 +139,7 @@ pub async fn run<C: ApiClient>(
                 let delay = backoff.next_delay(&mut rng);
                 tokio::select! {
                     _ = clock.sleep(delay) => {}
-                    _ = shutdown.triggered() => return finish(&informers, &queue, &probes, tasks).await,
+                    _ = shutdown.triggered() => return finish(&queue, &probes, tasks, server).await,
                 }
             }
         }
@@ -134,12 +156,10 @@ pub async fn run<C: ApiClient>(
     loop {
         tokio::select! {
             _ = shutdown.triggered() => break,
-            r = pod_rx.recv() => match r {
-                Ok(CacheEvent::Applied { new, .. }) => queue.add(new.metadata.uid.clone()),
-                Ok(CacheEvent::Deleted(old)) => queue.add(old.metadata.uid.clone()),
-                Ok(CacheEvent::Synced) => enqueue_all(&state, &queue),
-                Err(RecvError::Lagged(_)) => enqueue_all(&state, &queue),
-                Err(RecvError::Closed) => break,
+            signal = pod_rx.next() => match signal {
+                Some(PodSignal::Changed(uid)) => queue.add(uid),
+                Some(PodSignal::All) => enqueue_all(&state, &queue),
+                None => break,
             },
             _ = clock.sleep_until(next_relist) => {
                 next_relist = clock.instant() + relist_period;
@@ -154,9 +174,7 @@ pub async fn run<C: ApiClient>(
             }
         }
     }
-    let result = finish(&informers, &queue, &probes, tasks).await;
-    server.shutdown().await;
-    result
+    finish(&queue, &probes, tasks, server).await
 }
 
 /// The node registration settings from the kubelet's.
@@ -201,15 +219,17 @@ async fn worker<C: ApiClient>(state: Arc<KubeletState<C>>, queue: WorkQueue<Stri
     }
 }
 
-async fn finish<C: ApiClient>(
-    informers: &SharedInformers<C>,
+async fn finish(
     queue: &WorkQueue<String>,
     probes: &ProbeManager,
     mut tasks: JoinSet<()>,
+    server: Option<KubeletServer>,
 ) -> Result<(), KubeletError> {
     queue.shutdown();
     probes.shutdown();
     while tasks.join_next().await.is_some() {}
-    informers.shutdown();
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
     Ok(())
 }

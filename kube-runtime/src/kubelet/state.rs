@@ -1,6 +1,7 @@
 //! The kubelet's shared state: caches, the runtime, remembered start failures, probes.
 
 use super::config::KubeletConfig;
+use super::pod_source::PodView;
 use super::probe_manager::ProbeManager;
 use super::runtime_cache::RuntimeCache;
 use crate::client::ApiClient;
@@ -37,7 +38,7 @@ pub(crate) struct KubeletState<C> {
     pub runtime: Arc<dyn ContainerRuntime>,
     pub config: KubeletConfig,
     pub clock: Clock,
-    pub pods: Cache<Pod>,
+    pub pods: PodView,
     pub services: Cache<Service>,
     pub runtime_cache: RuntimeCache,
     pub node_filter: ListFilter,
@@ -56,7 +57,7 @@ impl<C: ApiClient> KubeletState<C> {
         client: C,
         runtime: Arc<dyn ContainerRuntime>,
         config: KubeletConfig,
-        pods: Cache<Pod>,
+        pods: PodView,
         services: Cache<Service>,
         runtime_name: String,
         probes: ProbeManager,
@@ -91,7 +92,7 @@ impl<C: ApiClient> KubeletState<C> {
 
     /// The cached pod with this UID.
     pub fn pod_by_uid(&self, uid: &str) -> Option<Arc<Pod>> {
-        self.pods.list().into_iter().find(|p| p.metadata.uid == uid)
+        self.pods.by_uid(uid)
     }
 
     /// The remembered start failures of a pod.

@@ -16,6 +16,7 @@ mod kubelet;
 mod kubelet_docker;
 mod leader_election;
 mod lease;
+mod local_cluster;
 mod logs;
 mod node_status;
 mod patch;

@@ -44,6 +44,21 @@ impl FakeRuntime {
         }
     }
 
+    /// A runtime for a simulated ("hollow") node: every image can be pulled and starts at
+    /// once, and calls are not recorded.
+    pub fn simulated(clock: Clock) -> FakeRuntime {
+        let fake = FakeRuntime::new(clock);
+        {
+            let mut st = fake.lock();
+            st.default_behaviour = ImageBehaviour {
+                pullable: true,
+                ..ImageBehaviour::default()
+            };
+            st.calls_off = true;
+        }
+        fake
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -64,6 +79,12 @@ impl FakeRuntime {
     /// Sets how containers of `image` behave (from their next start).
     pub fn set_image_behaviour(&self, image: &str, behaviour: ImageBehaviour) {
         self.lock().behaviours.insert(image_key(image), behaviour);
+    }
+
+    /// Sets how containers of images without a behaviour of their own behave (simulated nodes
+    /// make every image pullable this way).
+    pub fn set_default_behaviour(&self, behaviour: ImageBehaviour) {
+        self.lock().default_behaviour = behaviour;
     }
 
     /// Makes a running container's process exit now with `code` (as `docker kill` or a crash

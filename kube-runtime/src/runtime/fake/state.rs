@@ -61,6 +61,8 @@ impl Container {
 pub(super) struct State {
     pub(super) images: BTreeMap<String, String>,
     pub(super) behaviours: HashMap<String, ImageBehaviour>,
+    /// The behaviour of images without one of their own.
+    pub(super) default_behaviour: ImageBehaviour,
     pub(super) containers: BTreeMap<String, Container>,
     pub(super) names: HashMap<String, String>,
     pub(super) calls: VecDeque<FakeCall>,
@@ -76,7 +78,7 @@ impl State {
         self.behaviours
             .get(&image_key(image))
             .cloned()
-            .unwrap_or_default()
+            .unwrap_or_else(|| self.default_behaviour.clone())
     }
 
     pub(super) fn container(&mut self, id: &str) -> Result<&mut Container, RuntimeError> {
