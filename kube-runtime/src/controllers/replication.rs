@@ -91,6 +91,9 @@ pub async fn run_with<C: ApiClient>(
     if !pods.has_index(index::NAMESPACE) {
         pods.add_index(index::NAMESPACE, index::by_namespace::<Pod>());
     }
+    if !pods.has_index(index::CONTROLLER) {
+        pods.add_index(index::CONTROLLER, index::by_controller::<Pod>());
+    }
     let ctx = Arc::new(Context {
         client,
         pods: pods.clone(),
@@ -131,7 +134,20 @@ async fn reconcile<C: ApiClient>(
 ) -> Result<Action, ApiError> {
     let key = object_key(rc.as_ref());
     let ns = rc.metadata.namespace.clone();
-    let cached = ctx.pods.list_namespace(&ns);
+    // Its own pods and the orphans of its namespace: pods of other controllers play no part
+    // in the plan, and reading only these keeps a sync independent of the namespace's size.
+    let mut cached = ctx
+        .pods
+        .by_index(
+            index::CONTROLLER,
+            &index::controller_key(&ns, &rc.metadata.uid),
+        )
+        .unwrap_or_default();
+    cached.extend(
+        ctx.pods
+            .by_index(index::CONTROLLER, &index::controller_key(&ns, ""))
+            .unwrap_or_default(),
+    );
     let pods: Vec<&Pod> = cached.iter().map(|p| p.as_ref()).collect();
     let now = ctx.clock.now();
     let the_plan = {

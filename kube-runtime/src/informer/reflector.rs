@@ -45,6 +45,25 @@ pub mod index {
     pub const NAMESPACE: &str = "namespace";
     /// Name of the pods-by-node index.
     pub const NODE_NAME: &str = "spec.nodeName";
+    /// Name of the by-controller index ([`by_controller`]).
+    pub const CONTROLLER: &str = "controller";
+
+    /// The [`CONTROLLER`] index value of objects in `namespace` managed by the controller with
+    /// `uid` (the empty uid: objects without a controller, orphans).
+    pub fn controller_key(namespace: &str, uid: &str) -> String {
+        format!("{namespace}/{uid}")
+    }
+
+    /// Objects by namespace and the uid of their controller reference (orphans under the
+    /// empty uid), so a controller reads its own objects and the candidates for adoption
+    /// without scanning its namespace.
+    pub fn by_controller<T: Object>() -> IndexFn<T> {
+        Arc::new(|o: &T| {
+            let m = o.meta();
+            let uid = m.controller_ref().map_or("", |r| r.uid.as_str());
+            vec![controller_key(&m.namespace, uid)]
+        })
+    }
 
     /// Objects by `metadata.namespace`.
     pub fn by_namespace<T: Object>() -> IndexFn<T> {

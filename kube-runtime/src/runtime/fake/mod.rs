@@ -24,7 +24,7 @@ use kube_core::runtime::{
     RuntimeVersion,
 };
 use state::{fnv, image_id, image_key, info, next_pod_ip, tail, Container, Run, State};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -222,23 +222,32 @@ impl ContainerRuntime for FakeRuntime {
         filter: &ListFilter,
     ) -> Result<Vec<ContainerSummary>, RuntimeError> {
         let now = self.clock.now();
-        let mut s = self.enter(FakeMethod::List, FakeCall::List)?;
-        let ids: Vec<String> = s
-            .containers
-            .values()
-            .filter(|c| filter.matches_labels(&c.config.labels))
-            .map(|c| c.id.clone())
-            .collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let i = info(&mut s, &id, now)?;
-            if filter.all || i.state == ContainerRunState::Running {
+        let mut guard = self.enter(FakeMethod::List, FakeCall::List)?;
+        // One pass, no inspect: the relist of every simulated node runs this each second.
+        let s = &mut *guard;
+        let mut behaviours: HashMap<String, ImageBehaviour> = HashMap::new();
+        let mut out = Vec::new();
+        for c in s.containers.values_mut() {
+            if !filter.matches_labels(&c.config.labels) {
+                continue;
+            }
+            let image = &c.config.image;
+            if !behaviours.contains_key(image) {
+                let b = s.behaviours.get(&image_key(image)).cloned();
+                let b = b.unwrap_or_else(|| s.default_behaviour.clone());
+                behaviours.insert(image.clone(), b);
+            }
+            let Some(behaviour) = behaviours.get(&c.config.image) else {
+                continue;
+            };
+            let state = c.settle(now, behaviour);
+            if filter.all || state == ContainerRunState::Running {
                 out.push(ContainerSummary {
-                    id: i.id,
-                    name: i.name,
-                    image: i.image,
-                    labels: i.labels,
-                    state: i.state,
+                    id: c.id.clone(),
+                    name: c.config.name.clone(),
+                    image: c.config.image.clone(),
+                    labels: c.config.labels.clone(),
+                    state,
                 });
             }
         }
