@@ -8,6 +8,7 @@ mod controller;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod fake_runtime;
+mod garbage_collector;
 mod faulty_store;
 mod graceful_delete;
 mod hostile;
