@@ -67,7 +67,10 @@ pub fn owner_kind(reference: &OwnerReference) -> Option<ResourceKind> {
 /// namespace (empty when cluster-scoped), or `None` when it cannot be resolved (an unserved
 /// kind, or a namespaced owner of a cluster-scoped dependent, which Kubernetes refuses to
 /// collect).
-pub fn owner_location(reference: &OwnerReference, namespace: &str) -> Option<(ResourceKind, String)> {
+pub fn owner_location(
+    reference: &OwnerReference,
+    namespace: &str,
+) -> Option<(ResourceKind, String)> {
     let kind = owner_kind(reference)?;
     if !kind.info().namespaced {
         return Some((kind, String::new()));

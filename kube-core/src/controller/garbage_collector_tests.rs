@@ -41,13 +41,19 @@ fn owner_state_compares_uids_and_sees_orphaning() {
         (Some(meta("uid-a", false, &[])), OwnerState::Exists),
         (Some(meta("uid-other", false, &[])), OwnerState::Absent),
         (Some(meta("uid-a", true, &[])), OwnerState::Exists),
-        (Some(meta("uid-a", true, &["orphan"])), OwnerState::Orphaning),
+        (
+            Some(meta("uid-a", true, &["orphan"])),
+            OwnerState::Orphaning,
+        ),
         (Some(meta("uid-a", false, &["orphan"])), OwnerState::Exists),
         (
             Some(meta("uid-a", true, &[FINALIZER_FOREGROUND])),
             OwnerState::Exists,
         ),
-        (Some(meta("uid-other", true, &["orphan"])), OwnerState::Absent),
+        (
+            Some(meta("uid-other", true, &["orphan"])),
+            OwnerState::Absent,
+        ),
     ];
     for (found, want) in cases {
         assert_eq!(owner_state(&r, found.as_ref()), want, "{found:?}");
@@ -58,9 +64,21 @@ fn owner_state_compares_uids_and_sees_orphaning() {
 fn owner_locations_resolve_served_kinds() {
     // (reference, dependent namespace, location)
     let cases = [
-        (rc_ref("a"), "ns", Some((ResourceKind::ReplicationControllers, "ns"))),
-        (reference("Node", "n1", "u"), "ns", Some((ResourceKind::Nodes, ""))),
-        (reference("Node", "n1", "u"), "", Some((ResourceKind::Nodes, ""))),
+        (
+            rc_ref("a"),
+            "ns",
+            Some((ResourceKind::ReplicationControllers, "ns")),
+        ),
+        (
+            reference("Node", "n1", "u"),
+            "ns",
+            Some((ResourceKind::Nodes, "")),
+        ),
+        (
+            reference("Node", "n1", "u"),
+            "",
+            Some((ResourceKind::Nodes, "")),
+        ),
         (rc_ref("a"), "", None),
         (reference("ReplicaSet", "a", "u"), "ns", None),
         (

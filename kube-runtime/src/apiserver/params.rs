@@ -6,10 +6,10 @@
 use super::decode::{bad_field, propagation_policy};
 use super::router::Version;
 use crate::registry::ListOptions;
+use kube_core::deletion::PropagationPolicy;
 use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
-use kube_core::deletion::PropagationPolicy;
 use kube_core::store::Revision;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -284,8 +284,12 @@ mod tests {
     #[test]
     fn propagation_comes_from_the_policy_or_orphan_dependents() {
         use PropagationPolicy::*;
-        // (query, policy, or the status code of the refusal)
-        let cases: [(&[(&str, &str)], Result<Option<PropagationPolicy>, u16>); 9] = [
+        /// (query, policy, or the status code of the refusal)
+        type Case = (
+            &'static [(&'static str, &'static str)],
+            Result<Option<PropagationPolicy>, u16>,
+        );
+        let cases: [Case; 9] = [
             (&[], Ok(None)),
             (&[("propagationPolicy", "Orphan")], Ok(Some(Orphan))),
             (&[("propagationPolicy", "Background")], Ok(Some(Background))),
@@ -294,7 +298,10 @@ mod tests {
             (&[("orphanDependents", "true")], Ok(Some(Orphan))),
             (&[("orphanDependents", "false")], Ok(Some(Background))),
             (
-                &[("orphanDependents", "true"), ("propagationPolicy", "Orphan")],
+                &[
+                    ("orphanDependents", "true"),
+                    ("propagationPolicy", "Orphan"),
+                ],
                 Err(422),
             ),
             (&[("orphanDependents", "maybe")], Err(400)),

@@ -24,8 +24,8 @@ use crate::controller::{default_error_policy, Action, Controller, ControllerConf
 use crate::informer::{key_of, object_key, Cache, SharedInformers};
 use futures_util::future::BoxFuture;
 use kube_core::controller::garbage_collector::{
-    decide, owner_location, owner_state, releasing, remove_finalizer, remove_references,
-    Decision, OwnerState,
+    decide, owner_location, owner_state, releasing, remove_finalizer, remove_references, Decision,
+    OwnerState,
 };
 use kube_core::deletion::Preconditions;
 use kube_core::error::ApiError;
@@ -41,7 +41,8 @@ pub const OWNER_UID_INDEX: &str = "metadata.ownerReferences.uid";
 /// Settings of the garbage collector.
 #[derive(Clone, Debug)]
 pub struct GarbageCollectorConfig {
-    /// The settings of each kind's runner (workers, resync, queue backoff).
+    /// The settings of each kind's runner (workers, resync, queue backoff); default 5 workers
+    /// per kind.
     pub controller: ControllerConfig,
     /// The source of time.
     pub clock: Clock,
@@ -50,7 +51,10 @@ pub struct GarbageCollectorConfig {
 impl Default for GarbageCollectorConfig {
     fn default() -> GarbageCollectorConfig {
         GarbageCollectorConfig {
-            controller: ControllerConfig::default(),
+            controller: ControllerConfig {
+                workers: 5,
+                ..ControllerConfig::default()
+            },
             clock: Clock::real(),
         }
     }
@@ -244,7 +248,10 @@ async fn collect<T: Object, C: ApiClient>(obj: &T, ctx: &Context<C>) -> Result<(
         confirmed.insert(r.uid.clone(), state);
     }
     let decision = decide(meta, |r| {
-        confirmed.get(&r.uid).copied().unwrap_or(OwnerState::Unknown)
+        confirmed
+            .get(&r.uid)
+            .copied()
+            .unwrap_or(OwnerState::Unknown)
     });
     let kind = T::RESOURCE.info().kind;
     let key = object_key(obj);

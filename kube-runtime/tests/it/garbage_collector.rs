@@ -217,7 +217,9 @@ async fn an_rc_deleted_with_orphan_leaves_its_pods_released() {
         (
             "by-body",
             None,
-            Some(json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Orphan"})),
+            Some(
+                json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Orphan"}),
+            ),
         ),
         ("by-orphan-dependents", Some("?orphanDependents=true"), None),
     ];
@@ -233,8 +235,15 @@ async fn an_rc_deleted_with_orphan_leaves_its_pods_released() {
         let path = format!("{RCS}/{name}{}", query.unwrap_or_default());
         let (code, marked) = env.server.call(Method::DELETE, &path, body).await;
         assert_eq!(code, 200, "{name}: {marked}");
-        assert_eq!(marked["metadata"]["finalizers"], json!(["orphan"]), "{name}");
-        assert!(marked["metadata"]["deletionTimestamp"].is_string(), "{name}");
+        assert_eq!(
+            marked["metadata"]["finalizers"],
+            json!(["orphan"]),
+            "{name}"
+        );
+        assert!(
+            marked["metadata"]["deletionTimestamp"].is_string(),
+            "{name}"
+        );
         env.gone_eventually::<ReplicationController>(name).await;
         settle(5).await;
         let pods = env.pods().await;
@@ -272,7 +281,10 @@ async fn a_finalizer_keeps_a_deleted_object_until_it_is_removed() {
         .call(Method::DELETE, &format!("{SERVICES}/held"), None)
         .await;
     assert_eq!(code, 200, "{marked}");
-    assert!(marked["metadata"]["deletionTimestamp"].is_string(), "{marked}");
+    assert!(
+        marked["metadata"]["deletionTimestamp"].is_string(),
+        "{marked}"
+    );
     assert_eq!(marked["metadata"]["deletionGracePeriodSeconds"], 0);
     assert_eq!(
         watch.next_summary().await,
@@ -286,7 +298,10 @@ async fn a_finalizer_keeps_a_deleted_object_until_it_is_removed() {
         .await;
     assert_eq!(code, 200);
     let again: Service = env.client().get(NS, "held").await.expect("still stored");
-    assert_eq!(again.metadata.resource_version, stored.metadata.resource_version);
+    assert_eq!(
+        again.metadata.resource_version,
+        stored.metadata.resource_version
+    );
 
     // While it is being deleted, no finalizer may be added (422), only removed.
     let mut more = stored.clone();
@@ -322,7 +337,10 @@ async fn a_finalizer_keeps_a_deleted_object_until_it_is_removed() {
 #[tokio::test(start_paused = true)]
 async fn a_bound_pod_with_a_finalizer_goes_after_the_kubelet_and_the_finalizer() {
     let env = Env::new().await;
-    let mut pod = PodBuilder::new("p").container("c", "img").node("n1").build();
+    let mut pod = PodBuilder::new("p")
+        .container("c", "img")
+        .node("n1")
+        .build();
     pod.metadata.finalizers = vec!["example.com/hold".into()];
     env.client().create(NS, &pod).await.expect("create");
     // The user's delete: graceful, finalizers kept.
@@ -337,16 +355,25 @@ async fn a_bound_pod_with_a_finalizer_goes_after_the_kubelet_and_the_finalizer()
     assert_eq!(done.metadata.deletion_grace_period_seconds, Some(0));
     let mut stored: Pod = env.client().get(NS, "p").await.expect("still stored");
     stored.metadata.finalizers.clear();
-    env.client().update(NS, &stored).await.expect("remove the finalizer");
+    env.client()
+        .update(NS, &stored)
+        .await
+        .expect("remove the finalizer");
     env.gone_eventually::<Pod>("p").await;
 
     // A finalizer removed before the kubelet is done leaves the pod terminating until then.
-    let mut pod = PodBuilder::new("q").container("c", "img").node("n1").build();
+    let mut pod = PodBuilder::new("q")
+        .container("c", "img")
+        .node("n1")
+        .build();
     pod.metadata.finalizers = vec!["example.com/hold".into()];
     env.client().create(NS, &pod).await.expect("create");
     let mut marked: Pod = env.client().delete(NS, "q").await.expect("delete");
     marked.metadata.finalizers.clear();
-    env.client().update(NS, &marked).await.expect("remove the finalizer");
+    env.client()
+        .update(NS, &marked)
+        .await
+        .expect("remove the finalizer");
     let still: Pod = env.client().get(NS, "q").await.expect("still terminating");
     assert_eq!(still.metadata.deletion_grace_period_seconds, Some(30));
     env.client()
@@ -360,7 +387,11 @@ async fn a_bound_pod_with_a_finalizer_goes_after_the_kubelet_and_the_finalizer()
 #[tokio::test(start_paused = true)]
 async fn failed_preconditions_answer_409_and_change_nothing() {
     let env = Env::new().await;
-    let svc = env.client().create(NS, &service("s")).await.expect("create");
+    let svc = env
+        .client()
+        .create(NS, &service("s"))
+        .await
+        .expect("create");
     let rv = svc.metadata.resource_version.clone();
     let uid = svc.metadata.uid.clone();
     // (case, body, status)
@@ -368,7 +399,7 @@ async fn failed_preconditions_answer_409_and_change_nothing() {
         ("uid", json!({"preconditions": {"uid": "not-the-uid"}}), 409),
         (
             "resourceVersion",
-            json!({"preconditions": {"uid": uid, "resourceVersion": "1"}}),
+            json!({"preconditions": {"uid": uid, "resourceVersion": "999999"}}),
             409,
         ),
         ("malformed", json!({"preconditions": {"uid": 7}}), 400),
@@ -382,7 +413,10 @@ async fn failed_preconditions_answer_409_and_change_nothing() {
         if want == 409 {
             assert_eq!(st["reason"], "Conflict", "{name}: {st}");
             assert!(
-                st["message"].as_str().unwrap_or_default().contains("Precondition failed"),
+                st["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Precondition failed"),
                 "{name}: {st}"
             );
         }
@@ -392,7 +426,11 @@ async fn failed_preconditions_answer_409_and_change_nothing() {
     // An unknown policy in the query is refused too.
     let (code, _) = env
         .server
-        .call(Method::DELETE, &format!("{SERVICES}/s?propagationPolicy=Now"), None)
+        .call(
+            Method::DELETE,
+            &format!("{SERVICES}/s?propagationPolicy=Now"),
+            None,
+        )
         .await;
     assert_eq!(code, 400);
     // Matching preconditions delete, through the HTTP client's body as well.
@@ -416,7 +454,11 @@ async fn failed_preconditions_answer_409_and_change_nothing() {
 #[tokio::test(start_paused = true)]
 async fn an_owner_recreated_with_a_new_uid_does_not_save_the_old_dependents() {
     let mut env = Env::new().await;
-    let old = env.client().create(NS, &service("owner")).await.expect("owner");
+    let old = env
+        .client()
+        .create(NS, &service("owner"))
+        .await
+        .expect("owner");
     env.client()
         .create(NS, &dependent("of-old", vec![reference_to(&old)]))
         .await
@@ -425,7 +467,11 @@ async fn an_owner_recreated_with_a_new_uid_does_not_save_the_old_dependents() {
         .delete::<Service>(NS, "owner")
         .await
         .expect("delete owner");
-    let new = env.client().create(NS, &service("owner")).await.expect("again");
+    let new = env
+        .client()
+        .create(NS, &service("owner"))
+        .await
+        .expect("again");
     assert_ne!(new.metadata.uid, old.metadata.uid);
     env.client()
         .create(NS, &dependent("of-new", vec![reference_to(&new)]))
@@ -435,7 +481,12 @@ async fn an_owner_recreated_with_a_new_uid_does_not_save_the_old_dependents() {
     env.start_gc();
     env.gone_eventually::<Pod>("of-old").await;
     settle(5).await;
-    let left: Vec<String> = env.pods().await.iter().map(|p| p.metadata.name.clone()).collect();
+    let left: Vec<String> = env
+        .pods()
+        .await
+        .iter()
+        .map(|p| p.metadata.name.clone())
+        .collect();
     assert_eq!(left, ["of-new"]);
     // A dependent naming an owner that never existed by that uid goes as well.
     let mut forged = reference_to(&new);
@@ -454,10 +505,16 @@ async fn a_dependent_with_one_of_two_owners_gone_loses_only_that_reference() {
     let a = env.client().create(NS, &service("a")).await.expect("a");
     let b = env.client().create(NS, &service("b")).await.expect("b");
     env.client()
-        .create(NS, &dependent("d", vec![reference_to(&a), reference_to(&b)]))
+        .create(
+            NS,
+            &dependent("d", vec![reference_to(&a), reference_to(&b)]),
+        )
         .await
         .expect("dependent");
-    env.client().delete::<Service>(NS, "b").await.expect("delete b");
+    env.client()
+        .delete::<Service>(NS, "b")
+        .await
+        .expect("delete b");
     let kept = eventually("the dangling reference removed", 30, || async {
         let p: Pod = env.client().get(NS, "d").await.ok()?;
         (p.metadata.owner_references.len() == 1).then_some(p)
@@ -466,7 +523,10 @@ async fn a_dependent_with_one_of_two_owners_gone_loses_only_that_reference() {
     assert_eq!(kept.metadata.owner_references, vec![reference_to(&a)]);
     assert!(kept.metadata.deletion_timestamp.is_empty());
     // When the last owner goes, so does the dependent.
-    env.client().delete::<Service>(NS, "a").await.expect("delete a");
+    env.client()
+        .delete::<Service>(NS, "a")
+        .await
+        .expect("delete a");
     env.gone_eventually::<Pod>("d").await;
     env.stop().await;
 }
@@ -474,7 +534,10 @@ async fn a_dependent_with_one_of_two_owners_gone_loses_only_that_reference() {
 #[tokio::test(start_paused = true)]
 async fn an_orphaning_owner_without_dependents_goes_at_once() {
     let env = Env::start(false).await;
-    env.client().create(NS, &service("lonely")).await.expect("create");
+    env.client()
+        .create(NS, &service("lonely"))
+        .await
+        .expect("create");
     let (code, body) = env
         .server
         .call(
@@ -494,7 +557,11 @@ async fn an_orphaning_owner_without_dependents_goes_at_once() {
     assert!(err.is_not_found());
     let (code, _) = env
         .server
-        .call(Method::DELETE, &format!("{PODS}/none?propagationPolicy=Orphan"), None)
+        .call(
+            Method::DELETE,
+            &format!("{PODS}/none?propagationPolicy=Orphan"),
+            None,
+        )
         .await;
     assert_eq!(code, 404);
     env.stop().await;

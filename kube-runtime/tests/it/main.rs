@@ -8,8 +8,8 @@ mod controller;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod fake_runtime;
-mod garbage_collector;
 mod faulty_store;
+mod garbage_collector;
 mod graceful_delete;
 mod hostile;
 mod informer;
