@@ -10,8 +10,9 @@
 //!
 //! Finalizers (any kind, [`plan_delete`]): a delete request first checks its preconditions
 //! (uid, resourceVersion: 409 on a mismatch), then applies the grace rules, then its
-//! `propagationPolicy` to the finalizers (`Orphan` adds [`FINALIZER_ORPHAN`], `Background` and
-//! `Foreground` remove it; none keeps them). An object left with finalizers is never removed:
+//! `propagationPolicy` to the finalizers (`Orphan` adds [`FINALIZER_ORPHAN`], `Foreground`
+//! [`FINALIZER_FOREGROUND`], each removing the other; `Background` removes both; none keeps
+//! them). An object left with finalizers is never removed:
 //! it is marked deleting instead (`deletionTimestamp` now, or kept if earlier, and
 //! `deletionGracePeriodSeconds` 0, Kubernetes' `markAsDeleting`), and the update that removes
 //! its last finalizer removes it ([`finalized`]).
@@ -82,7 +83,8 @@ pub enum PropagationPolicy {
     Orphan,
     /// Remove the owner now; the garbage collector then deletes the dependents.
     Background,
-    /// Kubernetes deletes the dependents before the owner; served as `Background` here.
+    /// Delete the dependents first: the owner stays, marked, with [`FINALIZER_FOREGROUND`]
+    /// until its blocking dependents are gone.
     Foreground,
 }
 
@@ -188,20 +190,22 @@ pub fn check_preconditions(
     Ok(())
 }
 
-/// Updates `finalizers` for a delete with `policy`: `Orphan` adds [`FINALIZER_ORPHAN`];
-/// `Background` and `Foreground` remove it (and [`FINALIZER_FOREGROUND`]); `None` keeps them.
+/// Updates `finalizers` for a delete with `policy`: `Orphan` adds [`FINALIZER_ORPHAN`] and
+/// `Foreground` [`FINALIZER_FOREGROUND`], each removing the other; `Background` removes both;
+/// `None` keeps them.
 pub fn apply_propagation(finalizers: &mut Vec<String>, policy: Option<PropagationPolicy>) {
-    match policy {
-        None => {}
-        Some(PropagationPolicy::Orphan) => {
-            finalizers.retain(|f| f != FINALIZER_FOREGROUND);
-            if !finalizers.iter().any(|f| f == FINALIZER_ORPHAN) {
-                finalizers.push(FINALIZER_ORPHAN.to_string());
-            }
-        }
-        Some(PropagationPolicy::Background | PropagationPolicy::Foreground) => {
+    let (add, remove) = match policy {
+        None => return,
+        Some(PropagationPolicy::Orphan) => (Some(FINALIZER_ORPHAN), FINALIZER_FOREGROUND),
+        Some(PropagationPolicy::Foreground) => (Some(FINALIZER_FOREGROUND), FINALIZER_ORPHAN),
+        Some(PropagationPolicy::Background) => {
             finalizers.retain(|f| f != FINALIZER_ORPHAN && f != FINALIZER_FOREGROUND);
+            return;
         }
+    };
+    finalizers.retain(|f| f != remove);
+    if let Some(add) = add.filter(|a| !finalizers.iter().any(|f| f == a)) {
+        finalizers.push(add.to_string());
     }
 }
 
@@ -511,11 +515,27 @@ mod tests {
                 &[],
             ),
             (
-                "foreground is background",
+                "foreground marks",
                 rc(&[], None),
                 with_policy(Foreground),
+                Deletion::Graceful,
+                Some(NOW),
+                &["foregroundDeletion"],
+            ),
+            (
+                "foreground replaces orphan",
+                rc(&["orphan"], Some(NOW - 9)),
+                with_policy(Foreground),
+                Deletion::Graceful,
+                Some(NOW - 9),
+                &["foregroundDeletion"],
+            ),
+            (
+                "background drops foreground",
+                rc(&["foregroundDeletion"], Some(NOW - 9)),
+                with_policy(Background),
                 Deletion::Immediate,
-                None,
+                Some(NOW - 9),
                 &[],
             ),
             (

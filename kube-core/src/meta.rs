@@ -65,8 +65,8 @@ pub struct ObjectMeta {
 /// owner references to it) before the object goes (`propagationPolicy: Orphan`).
 pub const FINALIZER_ORPHAN: &str = "orphan";
 
-/// The finalizer of foreground deletion (Kubernetes' `foregroundDeletion`; recognised, not
-/// produced: foreground deletion is served as background).
+/// The finalizer of foreground deletion (`propagationPolicy: Foreground`): the object stays
+/// until the garbage collector has seen its blocking dependents (`blockOwnerDeletion`) gone.
 pub const FINALIZER_FOREGROUND: &str = "foregroundDeletion";
 
 impl ObjectMeta {

@@ -7,13 +7,17 @@
 //! - some owner still there (or unknown) → **keep** it, removing the dangling references;
 //! - an owner being deleted with the [`FINALIZER_ORPHAN`] finalizer ([`OwnerState::Orphaning`])
 //!   → **release** the dependent: remove the reference to that owner; the owner's finalizer is
-//!   removed once it has no dependents left ([`releasing`]).
+//!   removed once it has no dependents left ([`releasing`]);
+//! - an owner being deleted in the foreground ([`FINALIZER_FOREGROUND`],
+//!   [`OwnerState::Waiting`]) counts as gone for its dependents, which are deleted (in the
+//!   background: the owner waits for its direct dependents only); its finalizer is removed
+//!   once no dependent blocks it ([`waiting_for_dependents`], [`blocks`]).
 //!
 //! A dependent that is itself being deleted is only released, never deleted again. Callers must
 //! decide with synced caches and confirm an owner's absence by a live read before acting on it:
 //! an owner unknown to a cache is never proof that it is gone.
 
-use crate::meta::{ObjectMeta, OwnerReference, FINALIZER_ORPHAN};
+use crate::meta::{ObjectMeta, OwnerReference, FINALIZER_FOREGROUND, FINALIZER_ORPHAN};
 use crate::object::ResourceKind;
 
 /// What the collector knows of the object an owner reference names.
@@ -23,6 +27,8 @@ pub enum OwnerState {
     Exists,
     /// It exists, being deleted with the `orphan` finalizer: its dependents are to be released.
     Orphaning,
+    /// It exists, being deleted in the foreground: its dependents are to be deleted first.
+    Waiting,
     /// No object of that kind and name has that uid.
     Absent,
     /// Cannot be told (a kind the server does not serve, an unresolvable reference): keep.
@@ -45,7 +51,9 @@ pub enum Decision {
 pub fn owner_state(reference: &OwnerReference, found: Option<&ObjectMeta>) -> OwnerState {
     match found {
         Some(owner) if owner.uid == reference.uid => {
-            if releasing(owner) {
+            if waiting_for_dependents(owner) {
+                OwnerState::Waiting
+            } else if releasing(owner) {
                 OwnerState::Orphaning
             } else {
                 OwnerState::Exists
@@ -107,10 +115,17 @@ pub fn decide(meta: &ObjectMeta, owner: impl Fn(&OwnerReference) -> OwnerState) 
             Decision::RemoveReferences(released)
         };
     }
-    if states.iter().all(|(_, s)| *s == OwnerState::Absent) {
+    let gone = [OwnerState::Absent, OwnerState::Waiting];
+    if states.iter().all(|(_, s)| gone.contains(s)) {
         return Decision::Delete;
     }
-    let removed = uids_in(&[OwnerState::Orphaning, OwnerState::Absent]);
+    // Some owner stays: the references to the others go (Kubernetes removes those to owners
+    // waiting in the foreground too, so they need not wait for this object).
+    let removed = uids_in(&[
+        OwnerState::Orphaning,
+        OwnerState::Absent,
+        OwnerState::Waiting,
+    ]);
     if removed.is_empty() {
         Decision::Keep
     } else {
@@ -122,6 +137,20 @@ pub fn decide(meta: &ObjectMeta, owner: impl Fn(&OwnerReference) -> OwnerState) 
 /// `orphan` finalizer.
 pub fn releasing(owner: &ObjectMeta) -> bool {
     owner.is_deleting() && owner.has_finalizer(FINALIZER_ORPHAN)
+}
+
+/// Whether `owner` is being deleted in the foreground (the `foregroundDeletion` finalizer): it
+/// waits until no dependent [`blocks`] it.
+pub fn waiting_for_dependents(owner: &ObjectMeta) -> bool {
+    owner.is_deleting() && owner.has_finalizer(FINALIZER_FOREGROUND)
+}
+
+/// Whether the dependent `meta` blocks the foreground deletion of the owner with `owner_uid`
+/// (its reference to it has `blockOwnerDeletion: true`).
+pub fn blocks(meta: &ObjectMeta, owner_uid: &str) -> bool {
+    meta.owner_references
+        .iter()
+        .any(|r| r.uid == owner_uid && r.block_owner_deletion == Some(true))
 }
 
 /// Removes the owner references whose uid is in `uids`; whether anything was removed.

@@ -48,6 +48,10 @@ fn owner_state_compares_uids_and_sees_orphaning() {
         (Some(meta("uid-a", false, &["orphan"])), OwnerState::Exists),
         (
             Some(meta("uid-a", true, &[FINALIZER_FOREGROUND])),
+            OwnerState::Waiting,
+        ),
+        (
+            Some(meta("uid-a", false, &[FINALIZER_FOREGROUND])),
             OwnerState::Exists,
         ),
         (
@@ -161,6 +165,30 @@ fn dependents_are_kept_released_or_deleted() {
             remove(&["b"]),
         ),
         (
+            "owner waiting in the foreground",
+            false,
+            vec![("a", Waiting)],
+            Decision::Delete,
+        ),
+        (
+            "waiting and gone",
+            false,
+            vec![("a", Waiting), ("b", Absent)],
+            Decision::Delete,
+        ),
+        (
+            "waiting next to a live owner: that reference removed",
+            false,
+            vec![("a", Waiting), ("b", Exists)],
+            remove(&["a"]),
+        ),
+        (
+            "deleting dependent, owner waiting: left to finish",
+            true,
+            vec![("a", Waiting)],
+            Decision::Keep,
+        ),
+        (
             "deleting dependent, owner gone: not deleted again",
             true,
             vec![("a", Absent)],
@@ -197,6 +225,37 @@ fn releasing_needs_the_mark_and_the_orphan_finalizer() {
     ];
     for (m, want) in cases {
         assert_eq!(releasing(&m), want, "{m:?}");
+    }
+}
+
+#[test]
+fn foreground_owners_wait_for_blocking_dependents() {
+    assert!(waiting_for_dependents(&meta(
+        "u",
+        true,
+        &[FINALIZER_FOREGROUND]
+    )));
+    assert!(!waiting_for_dependents(&meta(
+        "u",
+        false,
+        &[FINALIZER_FOREGROUND]
+    )));
+    assert!(!waiting_for_dependents(&meta("u", true, &["orphan"])));
+    // (blockOwnerDeletion of the reference to uid-a, blocks)
+    let cases = [(Some(true), true), (Some(false), false), (None, false)];
+    for (block, want) in cases {
+        let mut m = meta("dep", false, &[]);
+        m.owner_references = vec![
+            OwnerReference {
+                block_owner_deletion: block,
+                ..rc_ref("a")
+            },
+            OwnerReference {
+                block_owner_deletion: Some(true),
+                ..rc_ref("b")
+            },
+        ];
+        assert_eq!(blocks(&m, "uid-a"), want, "{block:?}");
     }
 }
 

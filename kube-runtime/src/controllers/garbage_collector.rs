@@ -9,6 +9,9 @@
 //! 1. as an **owner** being deleted with the `orphan` finalizer: remove the owner reference to it
 //!    from every cached dependent (compare-and-swap updates), then remove the finalizer (which
 //!    removes the owner when it was the last one);
+//!    As an owner being deleted in the **foreground** (`foregroundDeletion`): once no cached
+//!    dependent blocks it (`blockOwnerDeletion`), remove the finalizer; its dependents see it
+//!    as gone and delete themselves meanwhile (each one's removal queues the owner again);
 //! 2. as a **dependent**: decide from the caches; an owner the caches call absent is confirmed
 //!    by a live GET (a missing or re-created owner, with another uid, is absent) before the
 //!    dependent is deleted (a plain delete: background propagation, a pod goes graceful) or its
@@ -24,12 +27,12 @@ use crate::controller::{default_error_policy, Action, Controller, ControllerConf
 use crate::informer::{key_of, object_key, Cache, SharedInformers};
 use futures_util::future::BoxFuture;
 use kube_core::controller::garbage_collector::{
-    decide, owner_location, owner_state, releasing, remove_finalizer, remove_references, Decision,
-    OwnerState,
+    blocks, decide, owner_location, owner_state, releasing, remove_finalizer, remove_references,
+    waiting_for_dependents, Decision, OwnerState,
 };
 use kube_core::deletion::Preconditions;
 use kube_core::error::ApiError;
-use kube_core::meta::{OwnerReference, FINALIZER_ORPHAN};
+use kube_core::meta::{OwnerReference, FINALIZER_FOREGROUND, FINALIZER_ORPHAN};
 use kube_core::{with_resource_type, DeleteOptions, Object, ResourceKind};
 use std::any::Any;
 use std::collections::HashMap;
@@ -200,6 +203,9 @@ async fn reconcile<T: Object, C: ApiClient>(
     if releasing(obj.meta()) {
         release_dependents(obj.as_ref(), &ctx).await?;
     }
+    if waiting_for_dependents(obj.meta()) {
+        finish_foreground(obj.as_ref(), &ctx).await?;
+    }
     collect(obj.as_ref(), &ctx).await?;
     Ok(Action::await_change())
 }
@@ -223,6 +229,35 @@ async fn release_dependents<T: Object, C: ApiClient>(
         let m = updated.meta();
         tracing::info!(
             "garbage collector: released the dependents of {} {}",
+            T::RESOURCE.info().kind,
+            key_of(&m.namespace, &m.name)
+        );
+        ignore_not_found(ctx.client.update(&m.namespace, &updated).await)?;
+    }
+    Ok(())
+}
+
+/// Removes the `foregroundDeletion` finalizer of `owner` once no cached dependent blocks it.
+async fn finish_foreground<T: Object, C: ApiClient>(
+    owner: &T,
+    ctx: &Context<C>,
+) -> Result<(), ApiError> {
+    let uid = owner.meta().uid.as_str();
+    for kind in ResourceKind::ALL {
+        let blocked = with_resource_type!(kind, U => ctx
+            .caches
+            .dependents::<U>(uid)
+            .iter()
+            .any(|d| blocks(d.meta(), uid)));
+        if blocked {
+            return Ok(());
+        }
+    }
+    let mut updated = owner.clone();
+    if remove_finalizer(updated.meta_mut(), FINALIZER_FOREGROUND) {
+        let m = updated.meta();
+        tracing::info!(
+            "garbage collector: the dependents of {} {} are gone",
             T::RESOURCE.info().kind,
             key_of(&m.namespace, &m.name)
         );

@@ -181,7 +181,7 @@ fn dependent(name: &str, owners: Vec<OwnerReference>) -> Pod {
 #[tokio::test(start_paused = true)]
 async fn an_rc_deleted_has_its_pods_collected() {
     let env = Env::start(true).await;
-    // Default, Background and Foreground (served as Background) all collect the pods.
+    // Default, Background and Foreground all collect the pods; Foreground before the RC goes.
     let cases = [
         ("plain", None),
         ("background", Some("Background")),
@@ -202,7 +202,17 @@ async fn an_rc_deleted_has_its_pods_collected() {
         let (code, body) = env.server.call(Method::DELETE, &path, None).await;
         assert_eq!(code, 200, "{name}: {body}");
         assert_eq!(body["metadata"]["uid"], owner.metadata.uid.as_str());
+        let foreground = policy == Some("Foreground");
+        if foreground {
+            assert_eq!(
+                body["metadata"]["finalizers"],
+                json!(["foregroundDeletion"])
+            );
+        }
         env.gone_eventually::<ReplicationController>(name).await;
+        if foreground {
+            assert!(env.pods().await.is_empty(), "{name}: pods gone first");
+        }
         env.pods_eventually(0).await;
     }
     env.stop().await;
@@ -564,5 +574,53 @@ async fn an_orphaning_owner_without_dependents_goes_at_once() {
         )
         .await;
     assert_eq!(code, 404);
+    env.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_foreground_owner_waits_for_its_blocking_dependents_to_be_gone() {
+    let env = Env::start(false).await;
+    let owner = env
+        .client()
+        .create(NS, &service("fg"))
+        .await
+        .expect("owner");
+    let blocking = OwnerReference {
+        block_owner_deletion: Some(true),
+        ..reference_to(&owner)
+    };
+    // A bound pod: its deletion is graceful, so it stays terminating until the kubelet is done.
+    let mut bound = dependent("bound", vec![blocking]);
+    bound.spec.node_name = "n1".into();
+    env.client().create(NS, &bound).await.expect("bound");
+    env.client()
+        .create(NS, &dependent("loose", vec![reference_to(&owner)]))
+        .await
+        .expect("loose");
+    let (code, body) = env
+        .server
+        .call(
+            Method::DELETE,
+            &format!("{SERVICES}/fg?propagationPolicy=Foreground"),
+            None,
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    env.gone_eventually::<Pod>("loose").await;
+    let terminating = eventually("the bound pod terminating", 30, || async {
+        let p: Pod = env.client().get(NS, "bound").await.ok()?;
+        (!p.metadata.deletion_timestamp.is_empty()).then_some(p)
+    })
+    .await;
+    assert_eq!(terminating.metadata.deletion_grace_period_seconds, Some(30));
+    settle(10).await;
+    let waiting: Service = env.client().get(NS, "fg").await.expect("owner waits");
+    assert_eq!(waiting.metadata.finalizers, ["foregroundDeletion"]);
+    // The kubelet's final delete removes the pod; then the owner goes.
+    env.client()
+        .delete_with::<Pod>(NS, "bound", &DeleteOptions::immediate())
+        .await
+        .expect("final delete");
+    env.gone_eventually::<Service>("fg").await;
     env.stop().await;
 }
