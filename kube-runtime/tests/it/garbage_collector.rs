@@ -8,12 +8,14 @@ use kube_core::error::ApiError;
 use kube_core::meta::OwnerReference;
 use kube_core::testing::{PodBuilder, ReplicationControllerBuilder, ServiceBuilder};
 use kube_core::time::Timestamp;
+use kube_core::ResourceKind;
 use kube_core::{DeleteOptions, Object, Pod, ReplicationController, Service};
 use kube_runtime::client::{ApiClient, InProcessClient, ListParams};
 use kube_runtime::clock::Clock;
 use kube_runtime::controller::Shutdown;
 use kube_runtime::controllers::garbage_collector::{self, GarbageCollectorConfig};
 use kube_runtime::controllers::replication::{self, ReplicationConfig};
+use kube_runtime::testing::recording::{RecordingClient, Verb};
 use kube_runtime::testing::TestCluster;
 use serde_json::{json, Value};
 use std::future::Future;
@@ -57,12 +59,18 @@ impl Env {
     }
 
     fn start_gc(&mut self) {
+        let client = self.client().clone();
+        self.start_gc_on(client);
+    }
+
+    /// Runs the garbage collector on `client`.
+    fn start_gc_on<C: ApiClient>(&mut self, client: C) {
         let config = GarbageCollectorConfig {
             clock: self.server.cluster.clock().clone(),
             ..GarbageCollectorConfig::default()
         };
         self.tasks.push(tokio::spawn(garbage_collector::run(
-            self.client().clone(),
+            client,
             config,
             self.shutdown.clone(),
         )));
@@ -622,5 +630,46 @@ async fn a_foreground_owner_waits_for_its_blocking_dependents_to_be_gone() {
         .await
         .expect("final delete");
     env.gone_eventually::<Service>("fg").await;
+    env.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_is_collected_before_the_caches_sync_nor_without_a_live_read() {
+    let mut env = Env::new().await;
+    let rec = RecordingClient::new(env.client().clone());
+    let unavailable = || ApiError::ServiceUnavailable("injected".into());
+    // The service cache cannot sync: the collector must not decide anything.
+    rec.fail_on(Verb::List, ResourceKind::Services, unavailable());
+    let owner = env.client().create(NS, &service("o")).await.expect("owner");
+    let mut forged = reference_to(&owner);
+    forged.uid = "gone-uid".into();
+    env.client()
+        .create(NS, &dependent("d", vec![forged]))
+        .await
+        .expect("dependent");
+    env.start_gc_on(rec.clone());
+    settle(30).await;
+    assert!(
+        env.client().get::<Pod>(NS, "d").await.is_ok(),
+        "kept while unsynced"
+    );
+    assert_eq!(rec.count(Verb::Get, ResourceKind::Services), 0);
+    assert_eq!(rec.count(Verb::Delete, ResourceKind::Pods), 0);
+    // Synced, but the live read of the owner fails: still nothing is deleted.
+    rec.clear_failures();
+    rec.fail_on(Verb::Get, ResourceKind::Services, unavailable());
+    eventually("a live read of the owner", 60, || async {
+        (rec.count(Verb::Get, ResourceKind::Services) > 0).then_some(())
+    })
+    .await;
+    settle(10).await;
+    assert!(
+        env.client().get::<Pod>(NS, "d").await.is_ok(),
+        "kept without a live read"
+    );
+    assert_eq!(rec.count(Verb::Delete, ResourceKind::Pods), 0);
+    // The read answers: the owner by that uid is gone, and so goes the dependent.
+    rec.clear_failures();
+    env.gone_eventually::<Pod>("d").await;
     env.stop().await;
 }
