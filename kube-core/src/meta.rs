@@ -55,9 +55,31 @@ pub struct ObjectMeta {
     /// Objects this object depends on; at most one of them is its managing controller.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerReference>,
+    /// Names of the parties that must act before the object is removed; a delete only marks an
+    /// object that has any, and the update removing the last one removes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finalizers: Vec<String>,
 }
 
+/// The finalizer that makes the garbage collector release an object's dependents (remove their
+/// owner references to it) before the object goes (`propagationPolicy: Orphan`).
+pub const FINALIZER_ORPHAN: &str = "orphan";
+
+/// The finalizer of foreground deletion (`propagationPolicy: Foreground`): the object stays
+/// until the garbage collector has seen its blocking dependents (`blockOwnerDeletion`) gone.
+pub const FINALIZER_FOREGROUND: &str = "foregroundDeletion";
+
 impl ObjectMeta {
+    /// Whether `finalizer` is among the object's finalizers.
+    pub fn has_finalizer(&self, finalizer: &str) -> bool {
+        self.finalizers.iter().any(|f| f == finalizer)
+    }
+
+    /// Whether the object is marked for deletion (`deletionTimestamp` set).
+    pub fn is_deleting(&self) -> bool {
+        !self.deletion_timestamp.is_empty()
+    }
+
     /// The owner reference marked `controller: true`, if any (validation allows at most one).
     pub fn controller_ref(&self) -> Option<&OwnerReference> {
         self.owner_references.iter().find(|r| r.is_controller())
@@ -209,6 +231,22 @@ mod tests {
                 block_owner_deletion: Some(true),
             }
         );
+    }
+
+    #[test]
+    fn finalizers_serialize_compactly_and_last() {
+        let mut meta = ObjectMeta {
+            name: "p".into(),
+            ..ObjectMeta::default()
+        };
+        meta.owner_references
+            .push(owner("ReplicationController", "rc", Some(true)));
+        meta.finalizers.push(FINALIZER_ORPHAN.into());
+        let json = serde_json::to_string(&meta).unwrap();
+        assert!(json.ends_with(r#"}],"finalizers":["orphan"]}"#), "{json}");
+        let back: ObjectMeta = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, meta);
+        assert!(back.has_finalizer("orphan") && !back.has_finalizer("x"));
     }
 
     #[test]

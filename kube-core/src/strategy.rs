@@ -42,7 +42,7 @@ pub trait Strategy: Object + Validate + Defaults + Default {
         common_field(self, field)
     }
     /// Whether a delete may only mark the object (graceful deletion); if false, deletes
-    /// remove it at once without reading it first.
+    /// remove it at once unless finalizers keep it (see `deletion::plan_delete`).
     const GRACEFUL_DELETION: bool = false;
     /// Applies a delete request with `grace` seconds at time `now` (only called when
     /// [`Strategy::GRACEFUL_DELETION`]): mark the object, leave it, or remove it now.

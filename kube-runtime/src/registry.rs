@@ -5,7 +5,7 @@
 //! defaulting, validation, compare-and-swap and watch semantics.
 
 use crate::clock::Clock;
-use kube_core::deletion::Deletion;
+use kube_core::deletion::{finalized, plan_delete, Deletion};
 use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
@@ -291,6 +291,8 @@ impl Registry {
     }
 
     /// Replaces an object. A non-empty `metadata.resourceVersion` must equal the stored one (else 409).
+    /// An update that leaves a deleting object without finalizers (its graceful deletion done)
+    /// removes it instead, and returns it as written.
     pub async fn update<T: Strategy>(
         &self,
         namespace: &str,
@@ -330,11 +332,14 @@ impl Registry {
             return Err(invalid(&obj, errors));
         }
         obj.meta_mut().resource_version.clear();
-        let kv = self
-            .store
-            .update(&key, encode(&obj)?, expected)
-            .await
-            .map_err(|e| store_error(e, info.plural, name))?;
+        // Removing the last finalizer of an object whose deletion is otherwise done removes it
+        // (a compare-and-swap delete; watchers see DELETED).
+        let kv = if finalized(obj.meta()) {
+            self.store.delete(&key, Some(expected)).await
+        } else {
+            self.store.update(&key, encode(&obj)?, expected).await
+        }
+        .map_err(|e| store_error(e, info.plural, name))?;
         obj.meta_mut().resource_version = kv.mod_revision.to_string();
         Ok(obj)
     }
@@ -426,9 +431,10 @@ impl Registry {
             .await
     }
 
-    /// Deletes an object and returns its last state. Kinds with graceful deletion (pods) may
-    /// instead be marked with `deletionTimestamp` (a compare-and-swap update, seen by watchers
-    /// as MODIFIED) and returned as marked; see `kube_core::deletion`.
+    /// Deletes an object and returns its last state, or marks it and returns it marked: kinds
+    /// with graceful deletion (pods) and objects with finalizers get `deletionTimestamp` (a
+    /// compare-and-swap update, seen by watchers as MODIFIED) instead of being removed; see
+    /// `kube_core::deletion::plan_delete`. Failed `preconditions` answer 409 and change nothing.
     pub async fn delete_with<T: Strategy>(
         &self,
         namespace: &str,
@@ -437,19 +443,10 @@ impl Registry {
     ) -> Result<T, ApiError> {
         let plural = T::RESOURCE.info().plural;
         let key = T::RESOURCE.key(namespace, name);
-        if !T::GRACEFUL_DELETION {
-            let kv = self
-                .store
-                .delete(&key, None)
-                .await
-                .map_err(|e| store_error(e, plural, name))?;
-            return decode(&kv);
-        }
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let current = self.get_kv::<T>(&key, name).await?;
             let mut obj: T = decode(&current)?;
-            let now = self.clock.now();
-            let written = match obj.prepare_for_delete(options.grace_period_seconds, now) {
+            let written = match plan_delete(&mut obj, options, self.clock.now())? {
                 Deletion::Pending => return Ok(obj),
                 Deletion::Immediate => {
                     match self.store.delete(&key, Some(current.mod_revision)).await {

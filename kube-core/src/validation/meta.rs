@@ -6,7 +6,7 @@ use super::names::{
 };
 use super::{FieldError, FieldErrors, FieldPath};
 use crate::labels::{validate_label_key, validate_label_value};
-use crate::meta::{ObjectMeta, OwnerReference, StringMap};
+use crate::meta::{ObjectMeta, OwnerReference, StringMap, FINALIZER_FOREGROUND, FINALIZER_ORPHAN};
 use crate::pod::ResourceList;
 use crate::quantity::{ParsedQuantity, Quantity};
 use std::cmp::Ordering;
@@ -79,6 +79,25 @@ pub(super) fn validate_object_meta(meta: &ObjectMeta, rule: NameRule, errs: &mut
     validate_labels(&meta.labels, &path.child("labels"), errs);
     validate_annotations(&meta.annotations, &path.child("annotations"), errs);
     validate_owner_references(&meta.owner_references, &path.child("ownerReferences"), errs);
+    validate_finalizers(&meta.finalizers, &path.child("finalizers"), errs);
+}
+
+/// Checks finalizer names: qualified names (as label keys), and not both `orphan` and
+/// `foregroundDeletion` (as apimachinery's `ValidateFinalizers`).
+pub(super) fn validate_finalizers(finalizers: &[String], path: &FieldPath, errs: &mut FieldErrors) {
+    for (i, f) in finalizers.iter().enumerate() {
+        if let Err(msg) = validate_label_key(f) {
+            errs.push(FieldError::invalid(path.index(i), f, msg));
+        }
+    }
+    let has = |name: &str| finalizers.iter().any(|f| f == name);
+    if has(FINALIZER_ORPHAN) && has(FINALIZER_FOREGROUND) {
+        errs.push(FieldError::invalid(
+            path,
+            finalizers.join(", "),
+            "finalizer orphan and foregroundDeletion cannot be both set",
+        ));
+    }
 }
 
 /// Checks owner references: apiVersion, kind, name and uid are required, and at most one
@@ -116,7 +135,8 @@ pub(super) fn validate_owner_references(
     }
 }
 
-/// Checks that an update keeps `metadata.name`, `metadata.namespace` and `metadata.uid`.
+/// Checks that an update keeps `metadata.name`, `metadata.namespace` and `metadata.uid`, and
+/// adds no finalizer to an object being deleted (they may only be removed then).
 pub(super) fn validate_object_meta_update(
     new: &ObjectMeta,
     old: &ObjectMeta,
@@ -134,6 +154,22 @@ pub(super) fn validate_object_meta_update(
                 path.child(name),
                 new_value,
                 IMMUTABLE_MSG,
+            ));
+        }
+    }
+    if old.is_deleting() {
+        let added: Vec<&str> = new
+            .finalizers
+            .iter()
+            .filter(|f| !old.finalizers.contains(f))
+            .map(String::as_str)
+            .collect();
+        if !added.is_empty() {
+            errs.push(FieldError::forbidden(
+                path.child("finalizers"),
+                format!(
+                    "no new finalizers can be added if the object is being deleted, found new finalizers {added:?}"
+                ),
             ));
         }
     }
@@ -285,6 +321,65 @@ mod tests {
                 .collect();
             want.sort();
             assert_eq!(got, want, "{refs:?}");
+        }
+    }
+
+    #[test]
+    fn finalizers_are_qualified_names_not_both_orphan_and_foreground() {
+        // (finalizers, expected error fields)
+        let cases: [(&[&str], &[&str]); 6] = [
+            (&[], &[]),
+            (&["orphan", "example.com/cleanup"], &[]),
+            (&["foregroundDeletion"], &[]),
+            (&["bad name"], &["metadata.finalizers[0]"]),
+            (
+                &["ok", "a/b/c", "/x"],
+                &["metadata.finalizers[1]", "metadata.finalizers[2]"],
+            ),
+            (&["orphan", "foregroundDeletion"], &["metadata.finalizers"]),
+        ];
+        for (finalizers, want) in cases {
+            let meta = ObjectMeta {
+                name: "p".into(),
+                finalizers: finalizers.iter().map(|f| f.to_string()).collect(),
+                ..ObjectMeta::default()
+            };
+            let mut errs = FieldErrors::new();
+            validate_object_meta(&meta, NameRule::Dns1123Subdomain, &mut errs);
+            let got: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(got, want, "{finalizers:?}");
+        }
+    }
+
+    #[test]
+    fn finalizers_may_only_be_removed_while_deleting() {
+        let meta = |deleting: bool, finalizers: &[&str]| ObjectMeta {
+            name: "p".into(),
+            deletion_timestamp: if deleting {
+                "2026-01-01T00:00:00Z".into()
+            } else {
+                String::new()
+            },
+            finalizers: finalizers.iter().map(|f| f.to_string()).collect(),
+            ..ObjectMeta::default()
+        };
+        // (deleting, old finalizers, new finalizers, refused)
+        let cases: [(bool, &[&str], &[&str], bool); 6] = [
+            (false, &[], &["a"], false),
+            (false, &["a"], &[], false),
+            (true, &["a", "b"], &["b"], false),
+            (true, &["a"], &[], false),
+            (true, &["a"], &["a", "b"], true),
+            (true, &[], &["orphan"], true),
+        ];
+        for (deleting, old, new, refused) in cases {
+            let mut errs = FieldErrors::new();
+            validate_object_meta_update(&meta(deleting, new), &meta(deleting, old), &mut errs);
+            assert_eq!(!errs.is_empty(), refused, "{deleting} {old:?} -> {new:?}");
+            if refused {
+                assert_eq!(errs[0].field, "metadata.finalizers");
+                assert_eq!(errs[0].kind.reason(), "FieldValueForbidden");
+            }
         }
     }
 

@@ -3,9 +3,10 @@
 //! the request uses it or not (`limit` and others are accepted and
 //! ignored today, but only when well-formed). Unknown parameters are ignored, as in Kubernetes.
 
-use super::decode::bad_field;
+use super::decode::{bad_field, propagation_policy};
 use super::router::Version;
 use crate::registry::ListOptions;
+use kube_core::deletion::PropagationPolicy;
 use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
@@ -45,6 +46,9 @@ pub struct Params {
     pub limit: Option<u64>,
     /// `gracePeriodSeconds` (deletes; a DELETE body's `DeleteOptions` takes precedence).
     pub grace_period_seconds: Option<u64>,
+    /// `propagationPolicy`, or the deprecated `orphanDependents` as a policy (deletes; a
+    /// DELETE body's `DeleteOptions` takes precedence).
+    pub propagation_policy: Option<PropagationPolicy>,
     /// Label and field selectors (`labelSelector`/`fieldSelector`; v1beta1 `labels`/`fields`).
     pub list: ListOptions,
     /// v1beta1 `namespace`, when non-empty.
@@ -77,6 +81,14 @@ impl Params {
         let timeout = count(COUNTS[0])?.map(Duration::from_secs);
         let limit = count(COUNTS[1])?;
         let grace_period_seconds = count(COUNTS[2])?;
+        let orphan = match query.get("orphanDependents") {
+            Some(v) => Some(parse_bool("orphanDependents", v)?),
+            None => None,
+        };
+        let policy = query
+            .get("propagationPolicy")
+            .and_then(|p| PropagationPolicy::parse(p));
+        let propagation_policy = propagation_policy(policy, orphan)?;
         let resource_version = match query.get("resourceVersion") {
             Some(v) => parse_resource_version(v)?,
             None => None,
@@ -91,6 +103,7 @@ impl Params {
             timeout,
             limit,
             grace_period_seconds,
+            propagation_policy,
             list: list_options(query, version)?,
             namespace,
         })
@@ -266,6 +279,39 @@ mod tests {
         assert_eq!((p.watch, p.resource_version), (false, None));
         let p = Params::parse(&query(&[("namespace", "ns1")]), Version::V1Beta1).expect("valid");
         assert_eq!(p.namespace.as_deref(), Some("ns1"));
+    }
+
+    #[test]
+    fn propagation_comes_from_the_policy_or_orphan_dependents() {
+        use PropagationPolicy::*;
+        /// (query, policy, or the status code of the refusal)
+        type Case = (
+            &'static [(&'static str, &'static str)],
+            Result<Option<PropagationPolicy>, u16>,
+        );
+        let cases: [Case; 9] = [
+            (&[], Ok(None)),
+            (&[("propagationPolicy", "Orphan")], Ok(Some(Orphan))),
+            (&[("propagationPolicy", "Background")], Ok(Some(Background))),
+            (&[("propagationPolicy", "Foreground")], Ok(Some(Foreground))),
+            (&[("propagationPolicy", "orphan")], Err(400)),
+            (&[("orphanDependents", "true")], Ok(Some(Orphan))),
+            (&[("orphanDependents", "false")], Ok(Some(Background))),
+            (
+                &[
+                    ("orphanDependents", "true"),
+                    ("propagationPolicy", "Orphan"),
+                ],
+                Err(422),
+            ),
+            (&[("orphanDependents", "maybe")], Err(400)),
+        ];
+        for (q, want) in cases {
+            let got = Params::parse(&query(q), Version::V1)
+                .map(|p| p.propagation_policy)
+                .map_err(|e| e.to_status().code);
+            assert_eq!(got, want, "{q:?}");
+        }
     }
 
     #[test]

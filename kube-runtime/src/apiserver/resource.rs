@@ -380,6 +380,8 @@ async fn delete_options(
             .transpose()?;
         return Ok(DeleteOptions {
             grace_period_seconds: grace,
+            propagation_policy: c.params.propagation_policy,
+            ..DeleteOptions::default()
         });
     }
     decode::off_runtime(body, move |b| decode::decode_delete_options(b, yaml)).await

@@ -251,6 +251,11 @@ impl ApiClient for HttpClient {
         options: &DeleteOptions,
     ) -> Result<T, ApiError> {
         let mut path = resource_path(T::RESOURCE, Some(namespace), Some(name));
+        // The grace period alone goes in the query (as the kubelet's frequent final delete
+        // does); anything more is sent as a `DeleteOptions` body.
+        if options.preconditions.is_some() || options.propagation_policy.is_some() {
+            return self.typed(Method::DELETE, &path, Some(options)).await;
+        }
         if let Some(g) = options.grace_period_seconds {
             path.push_str(&format!("?gracePeriodSeconds={g}"));
         }

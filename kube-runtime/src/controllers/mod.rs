@@ -1,4 +1,5 @@
 //! The controller-manager's controllers, each a thin reconcile over a kube-core plan.
 
 pub mod manager;
+pub mod garbage_collector;
 pub mod replication;

@@ -9,6 +9,7 @@ mod controller;
 mod etcd;
 mod fake_runtime;
 mod faulty_store;
+mod garbage_collector;
 mod graceful_delete;
 mod hostile;
 mod informer;

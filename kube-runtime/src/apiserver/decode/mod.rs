@@ -14,9 +14,11 @@ pub mod yaml;
 use super::resource::Served;
 use super::router::Version;
 use bytes::Bytes;
+use kube_core::deletion::{Preconditions, PropagationPolicy};
 use kube_core::error::ApiError;
 use kube_core::status::{StatusCause, StatusDetails, REASON_BAD_REQUEST};
 use kube_core::v1beta1::V1Beta1;
+use kube_core::validation::FieldError;
 use kube_core::{Binding, DeleteOptions, ResourceKind, Status};
 use serde_json::Value;
 
@@ -213,8 +215,10 @@ pub fn decode_binding(
 }
 
 /// Decodes a delete request's body (`DeleteOptions`, JSON or YAML): `kind`, when present, must
-/// be `DeleteOptions`; `gracePeriodSeconds`, when present, a non-negative integer. Other
-/// fields (`propagationPolicy`, `preconditions`, ...) are accepted and ignored.
+/// be `DeleteOptions`; `gracePeriodSeconds`, when present, a non-negative integer;
+/// `propagationPolicy` one of `Orphan`, `Background`, `Foreground` (or the deprecated boolean
+/// `orphanDependents`, not both: 422); `preconditions` an object of optional `uid` and
+/// `resourceVersion` strings. Other fields (`dryRun`, ...) are accepted and ignored.
 pub fn decode_delete_options(body: &[u8], yaml_declared: bool) -> Result<DeleteOptions, ApiError> {
     let value = decode_document(body, yaml_declared)?;
     match value.get("kind") {
@@ -236,9 +240,68 @@ pub fn decode_delete_options(body: &[u8], yaml_declared: bool) -> Result<DeleteO
             ))
         }
     };
+    let policy = match value.get("propagationPolicy") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) if PropagationPolicy::parse(p).is_some() => {
+            PropagationPolicy::parse(p)
+        }
+        Some(v) => {
+            return Err(bad_field(
+                "propagationPolicy",
+                format!("invalid value {v}: must be one of Orphan, Background, Foreground"),
+            ))
+        }
+    };
+    let orphan = match value.get("orphanDependents") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(v) => {
+            return Err(bad_field(
+                "orphanDependents",
+                format!("invalid value {v}: must be a boolean"),
+            ))
+        }
+    };
+    let preconditions = match value.get("preconditions") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            kube_core::decode::from_value::<Preconditions>(v).map_err(|e| {
+                let field = match e.field.as_str() {
+                    "" => "preconditions".to_string(),
+                    f => format!("preconditions.{f}"),
+                };
+                bad_field(&field, format!("invalid preconditions: {}", e.message))
+            })?,
+        ),
+    };
     Ok(DeleteOptions {
         grace_period_seconds: grace,
+        preconditions,
+        propagation_policy: propagation_policy(policy, orphan)?,
     })
+}
+
+/// The propagation policy of a delete given `propagationPolicy` and the deprecated
+/// `orphanDependents` (true: `Orphan`, false: `Background`); both set is a 422, as in Kubernetes.
+pub fn propagation_policy(
+    policy: Option<PropagationPolicy>,
+    orphan_dependents: Option<bool>,
+) -> Result<Option<PropagationPolicy>, ApiError> {
+    match (policy, orphan_dependents) {
+        (Some(_), Some(_)) => Err(ApiError::Invalid {
+            kind: "DeleteOptions".into(),
+            name: String::new(),
+            errors: vec![FieldError::invalid(
+                "propagationPolicy",
+                "",
+                "orphanDependents and deletionPropagation cannot be both set",
+            )],
+        }),
+        (Some(p), None) => Ok(Some(p)),
+        (None, Some(true)) => Ok(Some(PropagationPolicy::Orphan)),
+        (None, Some(false)) => Ok(Some(PropagationPolicy::Background)),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Runs `decode` over `body`: inline for small bodies, on the blocking pool above

@@ -240,3 +240,53 @@ fn type_mismatches_name_the_field() {
         );
     }
 }
+
+#[test]
+fn delete_options_bodies() {
+    use kube_core::deletion::{Preconditions, PropagationPolicy};
+    let pre = |uid: Option<&str>, rv: Option<&str>| Preconditions {
+        uid: uid.map(str::to_string),
+        resource_version: rv.map(str::to_string),
+    };
+    // (body, options or the status code of the refusal)
+    let cases: Vec<(&str, Result<DeleteOptions, u16>)> = vec![
+        ("{}", Ok(DeleteOptions::default())),
+        (
+            r#"{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Orphan"}"#,
+            Ok(DeleteOptions::propagation(PropagationPolicy::Orphan)),
+        ),
+        (
+            r#"{"orphanDependents":false}"#,
+            Ok(DeleteOptions::propagation(PropagationPolicy::Background)),
+        ),
+        (
+            r#"{"preconditions":{"uid":"u1"},"gracePeriodSeconds":3}"#,
+            Ok(DeleteOptions {
+                grace_period_seconds: Some(3),
+                preconditions: Some(pre(Some("u1"), None)),
+                ..DeleteOptions::default()
+            }),
+        ),
+        (
+            "preconditions:\n  resourceVersion: \"12\"\n",
+            Ok(DeleteOptions {
+                preconditions: Some(pre(None, Some("12"))),
+                ..DeleteOptions::default()
+            }),
+        ),
+        (r#"{"propagationPolicy":"Sideways"}"#, Err(400)),
+        (r#"{"propagationPolicy":1}"#, Err(400)),
+        (r#"{"orphanDependents":"yes"}"#, Err(400)),
+        (r#"{"preconditions":[]}"#, Err(400)),
+        (r#"{"preconditions":{"uid":5}}"#, Err(400)),
+        (
+            r#"{"propagationPolicy":"Orphan","orphanDependents":true}"#,
+            Err(422),
+        ),
+        (r#"{"kind":"Pod"}"#, Err(400)),
+    ];
+    for (body, want) in cases {
+        let got = decode_delete_options(body.as_bytes(), false).map_err(|e| e.to_status().code);
+        assert_eq!(got, want, "{body}");
+    }
+}
