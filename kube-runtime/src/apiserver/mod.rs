@@ -11,6 +11,7 @@ pub mod params;
 mod patch;
 mod resource;
 pub mod router;
+mod scale;
 pub mod verbs;
 mod watch;
 

@@ -143,9 +143,7 @@ pub async fn patch<T: Served>(
     target: &Target<'_>,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<T, ApiError> {
-    let ptype = PatchType::from_content_type(content_type(&req))?;
-    let body = collect_body(req, srv.config.max_body_bytes).await?;
-    let parsed = Arc::new(decode::off_runtime(body, move |b| ptype.parse(b)).await?);
+    let parsed = read_patch(srv, req).await?;
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
         match patch_once::<T>(srv, target, &parsed).await {
@@ -155,6 +153,19 @@ pub async fn patch<T: Served>(
         }
     }
     Err(last.unwrap_or_else(|| ApiError::Internal("patch was never attempted".into())))
+}
+
+/// Reads and parses a PATCH request's body by its content type (415 for an unsupported one,
+/// 400 for a malformed patch).
+pub async fn read_patch(
+    srv: &ApiServer,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<Arc<Patch>, ApiError> {
+    let ptype = PatchType::from_content_type(content_type(&req))?;
+    let body = collect_body(req, srv.config.max_body_bytes).await?;
+    Ok(Arc::new(
+        decode::off_runtime(body, move |b| ptype.parse(b)).await?,
+    ))
 }
 
 /// The outcome of one attempt that did not succeed.

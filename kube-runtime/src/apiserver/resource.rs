@@ -90,6 +90,11 @@ pub async fn handle<T: Served>(
                 super::logs::handle(&srv, &ns, pod, rr.query).await,
             );
         }
+        (Endpoint::Scale, _) => {
+            let ns = item_namespace(&c);
+            let rc = c.route.name.as_deref().unwrap_or_default();
+            super::scale::handle(&srv, &ns, rc, req).await
+        }
         (Endpoint::Status, "get") => get::<T>(&srv, &c).await,
         (Endpoint::Status | Endpoint::Item, "patch") => {
             patch::<T>(&srv, &c, endpoint == Endpoint::Status, req).await
@@ -114,6 +119,11 @@ pub async fn handle<T: Served>(
             "get" => "get_status",
             "patch" => "patch_status",
             _ => "update_status",
+        },
+        Endpoint::Scale => match verb {
+            "get" => "get_scale",
+            "patch" => "patch_scale",
+            _ => "update_scale",
         },
         _ => verb,
     };

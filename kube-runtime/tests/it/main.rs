@@ -22,6 +22,7 @@ mod patch;
 mod probes;
 mod replication;
 mod runtime_contract;
+mod scale;
 mod scheduler;
 mod store_contract;
 mod stub_runtime;
