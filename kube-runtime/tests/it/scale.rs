@@ -390,3 +390,59 @@ async fn scale_is_served_only_on_v1_replication_controllers() {
     assert_eq!(code, 404);
     assert_eq!(s.snapshot().await, before);
 }
+
+/// `get_scale`/`update_scale` of both clients (and of a recording wrapper) go through the
+/// subresource: the same answers, conflicts and validation as raw HTTP.
+#[tokio::test]
+async fn clients_read_and_write_the_scale() {
+    use kube_runtime::client::ApiClient;
+    use kube_runtime::testing::{RecordingClient, Verb};
+    let (s, _) = with_rc(1).await;
+    let recording = RecordingClient::new(s.cluster.in_process().clone());
+    async fn check<C: ApiClient>(c: &C, to: i32) {
+        let mut scale = c.get_scale("default", "web").await.expect("get_scale");
+        assert_eq!(scale.status.selector, "app=web,tier=front");
+        let stale = scale.clone();
+        scale.spec.replicas = to;
+        let scaled = c
+            .update_scale("default", "web", &scale)
+            .await
+            .expect("update");
+        assert_eq!(scaled.spec.replicas, to);
+        assert_ne!(
+            scaled.metadata.resource_version,
+            stale.metadata.resource_version
+        );
+        let e = c.update_scale("default", "web", &stale).await.unwrap_err();
+        assert!(e.is_conflict(), "{e}");
+        let mut negative = scaled.clone();
+        negative.spec.replicas = -2;
+        negative.metadata.resource_version.clear();
+        let e = c
+            .update_scale("default", "web", &negative)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), e.to_string().contains("spec.replicas")),
+            (422, true),
+            "{e}"
+        );
+        let e = c.get_scale("default", "nope").await.unwrap_err();
+        assert!(e.is_not_found(), "{e}");
+        let rc: kube_core::ReplicationController = c.get("default", "web").await.expect("get rc");
+        assert_eq!(rc.spec.replicas, Some(to));
+    }
+    check(s.cluster.http(), 4).await;
+    check(s.cluster.in_process(), 6).await;
+    check(&recording, 8).await;
+    let verbs: Vec<Verb> = recording.calls().iter().map(|c| c.verb).collect();
+    assert_eq!(
+        verbs[..4],
+        [
+            Verb::GetScale,
+            Verb::UpdateScale,
+            Verb::UpdateScale,
+            Verb::UpdateScale
+        ]
+    );
+}
