@@ -12,6 +12,7 @@ use super::decode;
 use super::resource::Served;
 use super::router::Version;
 use super::ApiServer;
+use crate::registry::Registry;
 use kube_core::error::ApiError;
 use kube_core::patch::{self, Operation, PatchError};
 use kube_core::status::{REASON_BAD_REQUEST, REASON_INVALID};
@@ -135,6 +136,8 @@ pub struct Target<'a> {
     pub name: &'a str,
     /// Whether the `/status` subresource is patched (only the status is written).
     pub status: bool,
+    /// The registry the patch reads and writes through (a dry-run view for `dryRun=All`).
+    pub registry: &'a Registry,
 }
 
 /// Serves a PATCH: reads and parses the patch, then applies it with retries on conflict.
@@ -146,7 +149,7 @@ pub async fn patch<T: Served>(
     let parsed = read_patch(srv, req).await?;
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
-        match patch_once::<T>(srv, target, &parsed).await {
+        match patch_once::<T>(target, &parsed).await {
             Err(Retry::Conflict(e)) => last = Some(e),
             Err(Retry::Fail(e)) => return Err(e),
             Ok(obj) => return Ok(obj),
@@ -176,12 +179,8 @@ enum Retry {
     Fail(ApiError),
 }
 
-async fn patch_once<T: Served>(
-    srv: &ApiServer,
-    t: &Target<'_>,
-    patch: &Arc<Patch>,
-) -> Result<T, Retry> {
-    let current: T = srv
+async fn patch_once<T: Served>(t: &Target<'_>, patch: &Arc<Patch>) -> Result<T, Retry> {
+    let current: T = t
         .registry
         .get(t.namespace, t.name)
         .await
@@ -205,9 +204,9 @@ async fn patch_once<T: Served>(
         obj.meta_mut().resource_version = read_rv;
     }
     let written = if t.status {
-        srv.registry.update_status(t.namespace, t.name, obj).await
+        t.registry.update_status(t.namespace, t.name, obj).await
     } else {
-        srv.registry.update(t.namespace, t.name, obj).await
+        t.registry.update(t.namespace, t.name, obj).await
     };
     written.map_err(|e| {
         if e.is_conflict() && !pinned {

@@ -10,29 +10,32 @@ use super::codec::{json_response, read_body};
 use super::decode::{self, bad_field};
 use super::patch::{read_patch, Patch, MAX_ATTEMPTS};
 use super::ApiServer;
+use crate::registry::Registry;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use kube_core::error::ApiError;
 use kube_core::scale::{Scale, SCALE_API_VERSION, SCALE_KIND};
 use serde_json::Value;
 
-/// Serves `GET`, `PUT` and `PATCH` on `replicationcontrollers/{name}/scale` in `namespace`.
+/// Serves `GET`, `PUT` and `PATCH` on `replicationcontrollers/{name}/scale` in `namespace`,
+/// through `registry` (the server's, or its dry-run view).
 pub async fn handle(
     srv: &ApiServer,
+    registry: &Registry,
     namespace: &str,
     name: &str,
     req: Request<Incoming>,
 ) -> Result<Response<ApiBody>, ApiError> {
     let scale = match *req.method() {
-        Method::GET => srv.registry.get_scale(namespace, name).await?,
+        Method::GET => registry.get_scale(namespace, name).await?,
         Method::PUT => {
             let (body, yaml) = read_body(req, srv.config.max_body_bytes).await?;
             let scale = decode::off_runtime(body, move |b| decode_scale(b, yaml)).await?;
-            srv.registry.update_scale(namespace, name, &scale).await?
+            registry.update_scale(namespace, name, &scale).await?
         }
         _ => {
             let p = read_patch(srv, req).await?;
-            patch(srv, namespace, name, &p).await?
+            patch(registry, namespace, name, &p).await?
         }
     };
     Ok(json_response(StatusCode::OK, &scale))
@@ -41,14 +44,14 @@ pub async fn handle(
 /// Applies `patch` to the current scale and writes it; a conflict with a write in between is
 /// retried (re-reading the scale) unless the patched scale names another resourceVersion.
 async fn patch(
-    srv: &ApiServer,
+    registry: &Registry,
     namespace: &str,
     name: &str,
     patch: &Patch,
 ) -> Result<Scale, ApiError> {
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
-        let current = srv.registry.get_scale(namespace, name).await?;
+        let current = registry.get_scale(namespace, name).await?;
         let read_rv = current.metadata.resource_version.clone();
         let mut doc = serde_json::to_value(&current)
             .map_err(|e| ApiError::Internal(format!("encoding the scale: {e}")))?;
@@ -59,7 +62,7 @@ async fn patch(
         if scale.metadata.resource_version.is_empty() {
             scale.metadata.resource_version = read_rv;
         }
-        match srv.registry.update_scale(namespace, name, &scale).await {
+        match registry.update_scale(namespace, name, &scale).await {
             Err(e) if e.is_conflict() && !pinned => last = Some(e),
             r => return r,
         }
