@@ -4,6 +4,8 @@
 //! The HTTP server and the in-process client both go through it, so they share
 //! defaulting, validation, compare-and-swap and watch semantics.
 
+mod scale;
+
 use crate::clock::Clock;
 use kube_core::deletion::{finalized, plan_delete, Deletion};
 use kube_core::error::ApiError;

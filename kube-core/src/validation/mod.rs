@@ -22,6 +22,7 @@ mod names;
 mod node;
 mod pod;
 mod replication_controller;
+mod scale;
 mod service;
 
 /// One invalid field.

@@ -66,5 +66,8 @@ async fn bind(
         .or(params.namespace)
         .or_else(|| Some(binding.metadata.namespace.clone()).filter(|s| !s.is_empty()))
         .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
-    srv.registry.bind(&ns, &binding).await.map(|_| ())
+    srv.registry_for(params.dry_run)
+        .bind(&ns, &binding)
+        .await
+        .map(|_| ())
 }

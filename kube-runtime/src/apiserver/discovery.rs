@@ -1,6 +1,7 @@
 //! Discovery documents: `/api`, `/api/v1`, `/apis`, `/version`.
 
-use super::verbs::{self, RESOURCE_ENDPOINTS};
+use super::verbs::{self, Endpoint, RESOURCE_ENDPOINTS};
+use kube_core::scale::{SCALE_GROUP, SCALE_KIND};
 use kube_core::ResourceKind;
 use serde_json::{json, Value};
 
@@ -75,13 +76,24 @@ fn resource_entries(kinds: impl Iterator<Item = ResourceKind>, v1beta1: bool) ->
         // Subresources are served on v1 and group paths only.
         if !v1beta1 {
             for (sub, endpoint) in verbs::subresources(r) {
-                resources.push(json!({
+                let mut v = json!({
                     "name": format!("{}/{sub}", i.plural),
                     "singularName": "",
                     "namespaced": i.namespaced,
-                    "kind": if sub == "binding" { "Binding" } else { i.kind },
+                    "kind": match endpoint {
+                        Endpoint::Binding => "Binding",
+                        Endpoint::Scale => SCALE_KIND,
+                        _ => i.kind,
+                    },
                     "verbs": verbs::verbs(&[endpoint]),
-                }));
+                });
+                // A subresource of another group's kind names its group and version, as
+                // Kubernetes does for `autoscaling/v1` `Scale` (kubectl scale reads them).
+                if endpoint == Endpoint::Scale {
+                    v["group"] = json!(SCALE_GROUP);
+                    v["version"] = json!("v1");
+                }
+                resources.push(v);
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod params;
 mod patch;
 mod resource;
 pub mod router;
+mod scale;
 pub mod verbs;
 mod watch;
 
@@ -20,6 +21,7 @@ pub use resource::Served;
 
 use crate::clock::Clock;
 use crate::registry::Registry;
+use crate::store::DryRunStore;
 use codec::{error_response, json_response, text_response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -133,6 +135,18 @@ impl ApiServer {
     /// The registry the server writes through (for in-process use).
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// The registry a write goes through: the server's, or for `dryRun=All` a view of it over
+    /// a [`DryRunStore`] (the same decoding, defaulting, validation and preconditions, and
+    /// the answer of a write, but nothing stored).
+    pub fn registry_for(&self, dry_run: bool) -> Registry {
+        if dry_run {
+            let dry = DryRunStore::new(self.registry.store().clone());
+            Registry::with_clock(Arc::new(dry), self.registry.clock().clone())
+        } else {
+            self.registry.clone()
+        }
     }
 
     /// Registers static nodes (the seed's `--machines a,b,c`), with the seed's default

@@ -53,6 +53,10 @@ pub struct Params {
     pub list: ListOptions,
     /// v1beta1 `namespace`, when non-empty.
     pub namespace: Option<String>,
+    /// `dryRun=All`: the write is decoded, defaulted, validated and answered, never stored.
+    pub dry_run: bool,
+    /// `fieldManager`, when non-empty (validated; not recorded yet).
+    pub field_manager: Option<String>,
 }
 
 impl Params {
@@ -97,7 +101,16 @@ impl Params {
             (Version::V1Beta1, Some(ns)) if !ns.is_empty() => Some(ns.clone()),
             _ => None,
         };
+        let field_manager = match query.get("fieldManager") {
+            Some(m) => Some(m.clone()).filter(|m| !m.is_empty()),
+            None => None,
+        };
+        if let Some(m) = &field_manager {
+            check_field_manager(m)?;
+        }
         Ok(Params {
+            dry_run: query.get("dryRun").is_some_and(|v| v == "All"),
+            field_manager,
             watch,
             resource_version,
             timeout,
@@ -108,6 +121,29 @@ impl Params {
             namespace,
         })
     }
+}
+
+/// Longest `fieldManager` accepted (Kubernetes' limit, in bytes).
+pub const MAX_FIELD_MANAGER_BYTES: usize = 128;
+
+/// `fieldManager`, as Kubernetes validates it: at most 128 bytes, printable characters only
+/// (no control characters and no whitespace other than the space).
+pub fn check_field_manager(m: &str) -> Result<(), ApiError> {
+    if m.len() > MAX_FIELD_MANAGER_BYTES {
+        return Err(bad_field(
+            "fieldManager",
+            format!("Too long: must have at most {MAX_FIELD_MANAGER_BYTES} bytes"),
+        ));
+    }
+    if m.chars()
+        .any(|c| c.is_control() || (c.is_whitespace() && c != ' '))
+    {
+        return Err(bad_field(
+            "fieldManager",
+            format!("invalid value {m:?}: must only contain printable characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// A boolean parameter: `true`, `false`, `1`, `0` in any case, or empty (true).
@@ -238,6 +274,12 @@ mod tests {
             ("resourceVersionMatch", "Newest"),
             ("labelSelector", "a in ("),
             ("fieldSelector", "=="),
+            ("dryRun", "all"),
+            ("dryRun", ""),
+            ("fieldManager", "tab\there"),
+            ("fieldManager", "nul\0"),
+            ("fieldManager", "nbsp\u{a0}"),
+            ("fieldManager", &"m".repeat(129)),
         ];
         for (name, value) in cases {
             let err = Params::parse(&query(&[(name, value)]), Version::V1)
@@ -266,7 +308,8 @@ mod tests {
             Version::V1,
         )
         .expect("valid");
-        assert!(p.watch);
+        assert!(p.watch && p.dry_run);
+        assert_eq!(p.field_manager, None);
         assert_eq!(p.resource_version, Some(42));
         assert_eq!(p.timeout, Some(Duration::from_secs(30)));
         assert_eq!((p.limit, p.grace_period_seconds), (Some(500), Some(0)));
@@ -277,6 +320,19 @@ mod tests {
         )
         .expect("valid");
         assert_eq!((p.watch, p.resource_version), (false, None));
+        assert!(!p.dry_run);
+        for m in [
+            "kubectl-client-side-apply",
+            "my manager/1.0 ✓",
+            &"m".repeat(128),
+            "",
+        ] {
+            let p = Params::parse(&query(&[("fieldManager", m)]), Version::V1).expect(m);
+            assert_eq!(
+                p.field_manager.as_deref(),
+                Some(m).filter(|m| !m.is_empty())
+            );
+        }
         let p = Params::parse(&query(&[("namespace", "ns1")]), Version::V1Beta1).expect("valid");
         assert_eq!(p.namespace.as_deref(), Some("ns1"));
     }

@@ -12,6 +12,7 @@ use super::decode;
 use super::resource::Served;
 use super::router::Version;
 use super::ApiServer;
+use crate::registry::Registry;
 use kube_core::error::ApiError;
 use kube_core::patch::{self, Operation, PatchError};
 use kube_core::status::{REASON_BAD_REQUEST, REASON_INVALID};
@@ -135,6 +136,8 @@ pub struct Target<'a> {
     pub name: &'a str,
     /// Whether the `/status` subresource is patched (only the status is written).
     pub status: bool,
+    /// The registry the patch reads and writes through (a dry-run view for `dryRun=All`).
+    pub registry: &'a Registry,
 }
 
 /// Serves a PATCH: reads and parses the patch, then applies it with retries on conflict.
@@ -143,18 +146,29 @@ pub async fn patch<T: Served>(
     target: &Target<'_>,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<T, ApiError> {
-    let ptype = PatchType::from_content_type(content_type(&req))?;
-    let body = collect_body(req, srv.config.max_body_bytes).await?;
-    let parsed = Arc::new(decode::off_runtime(body, move |b| ptype.parse(b)).await?);
+    let parsed = read_patch(srv, req).await?;
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
-        match patch_once::<T>(srv, target, &parsed).await {
+        match patch_once::<T>(target, &parsed).await {
             Err(Retry::Conflict(e)) => last = Some(e),
             Err(Retry::Fail(e)) => return Err(e),
             Ok(obj) => return Ok(obj),
         }
     }
     Err(last.unwrap_or_else(|| ApiError::Internal("patch was never attempted".into())))
+}
+
+/// Reads and parses a PATCH request's body by its content type (415 for an unsupported one,
+/// 400 for a malformed patch).
+pub async fn read_patch(
+    srv: &ApiServer,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<Arc<Patch>, ApiError> {
+    let ptype = PatchType::from_content_type(content_type(&req))?;
+    let body = collect_body(req, srv.config.max_body_bytes).await?;
+    Ok(Arc::new(
+        decode::off_runtime(body, move |b| ptype.parse(b)).await?,
+    ))
 }
 
 /// The outcome of one attempt that did not succeed.
@@ -165,12 +179,8 @@ enum Retry {
     Fail(ApiError),
 }
 
-async fn patch_once<T: Served>(
-    srv: &ApiServer,
-    t: &Target<'_>,
-    patch: &Arc<Patch>,
-) -> Result<T, Retry> {
-    let current: T = srv
+async fn patch_once<T: Served>(t: &Target<'_>, patch: &Arc<Patch>) -> Result<T, Retry> {
+    let current: T = t
         .registry
         .get(t.namespace, t.name)
         .await
@@ -194,9 +204,9 @@ async fn patch_once<T: Served>(
         obj.meta_mut().resource_version = read_rv;
     }
     let written = if t.status {
-        srv.registry.update_status(t.namespace, t.name, obj).await
+        t.registry.update_status(t.namespace, t.name, obj).await
     } else {
-        srv.registry.update(t.namespace, t.name, obj).await
+        t.registry.update(t.namespace, t.name, obj).await
     };
     written.map_err(|e| {
         if e.is_conflict() && !pinned {

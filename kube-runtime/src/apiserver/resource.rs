@@ -7,7 +7,7 @@ use super::params::Params;
 use super::router::{ResourceRoute, Version};
 use super::verbs::{self, Endpoint};
 use super::{watch, ApiServer};
-use crate::registry::DEFAULT_NAMESPACE;
+use crate::registry::{Registry, DEFAULT_NAMESPACE};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use kube_core::error::ApiError;
@@ -33,6 +33,8 @@ pub struct ResourceRequest<'a> {
 struct Ctx<'a> {
     route: &'a ResourceRoute,
     params: Params,
+    /// The registry writes go through: the server's, or a dry-run view of it (`dryRun=All`).
+    registry: Registry,
 }
 
 /// Handles a resource request; returns the verb (for metrics) and the response.
@@ -68,9 +70,11 @@ pub async fn handle<T: Served>(
         Ok(p) => p,
         Err(e) => return ("invalid", error(version, &e)),
     };
+    let registry = srv.registry_for(params.dry_run);
     let c = Ctx {
         route: rr.route,
         params,
+        registry,
     };
     let verb = verb_of(endpoint, &method, &c.params);
     let result = match (endpoint, verb) {
@@ -89,6 +93,11 @@ pub async fn handle<T: Served>(
                 "get_log",
                 super::logs::handle(&srv, &ns, pod, rr.query).await,
             );
+        }
+        (Endpoint::Scale, _) => {
+            let ns = item_namespace(&c);
+            let rc = c.route.name.as_deref().unwrap_or_default();
+            super::scale::handle(&srv, &c.registry, &ns, rc, req).await
         }
         (Endpoint::Status, "get") => get::<T>(&srv, &c).await,
         (Endpoint::Status | Endpoint::Item, "patch") => {
@@ -114,6 +123,11 @@ pub async fn handle<T: Served>(
             "get" => "get_status",
             "patch" => "patch_status",
             _ => "update_status",
+        },
+        Endpoint::Scale => match verb {
+            "get" => "get_scale",
+            "patch" => "patch_scale",
+            _ => "update_scale",
         },
         _ => verb,
     };
@@ -272,7 +286,11 @@ async fn create<T: Served>(
         _ if !obj.meta().namespace.is_empty() => obj.meta().namespace.clone(),
         _ => DEFAULT_NAMESPACE.to_string(),
     };
-    let created = srv.registry.create(&ns, obj).await?;
+    let mut created = c.registry.create(&ns, obj).await?;
+    if c.params.dry_run {
+        // Never stored: no revision, as Kubernetes answers a dry-run create.
+        created.meta_mut().resource_version.clear();
+    }
     Ok(object_response(
         c.route.version,
         StatusCode::CREATED,
@@ -293,7 +311,7 @@ async fn update<T: Served>(
         }
         _ => item_namespace(c),
     };
-    let updated = srv.registry.update(&ns, name, obj).await?;
+    let updated = c.registry.update(&ns, name, obj).await?;
     Ok(object_response(c.route.version, StatusCode::OK, &updated))
 }
 
@@ -310,6 +328,7 @@ async fn patch<T: Served>(
         namespace: &ns,
         name: c.route.name.as_deref().unwrap_or_default(),
         status,
+        registry: &c.registry,
     };
     let patched: T = super::patch::patch(srv, &target, req).await?;
     Ok(object_response(c.route.version, StatusCode::OK, &patched))
@@ -328,7 +347,7 @@ async fn update_status<T: Served>(
             obj.meta().name
         )));
     }
-    let updated = srv
+    let updated = c
         .registry
         .update_status(&item_namespace(c), name, obj)
         .await?;
@@ -342,7 +361,7 @@ async fn delete<T: Served>(
 ) -> Result<Response<ApiBody>, ApiError> {
     let name = c.route.name.as_deref().unwrap_or_default();
     let options = delete_options(srv, c, req).await?;
-    let deleted: T = srv
+    let deleted: T = c
         .registry
         .delete_with(&item_namespace(c), name, &options)
         .await?;

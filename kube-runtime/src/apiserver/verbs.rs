@@ -19,6 +19,8 @@ pub enum Endpoint {
     Item,
     /// An object's `/status` subresource.
     Status,
+    /// A replication controller's `/scale` subresource (an `autoscaling/v1` `Scale`).
+    Scale,
     /// A pod's `/binding` subresource.
     Binding,
     /// A pod's `/log` subresource (proxied to the kubelet of the pod's node).
@@ -63,6 +65,9 @@ pub const OPERATIONS: &[Operation] = &[
     op(Endpoint::Status, "GET", "get"),
     op(Endpoint::Status, "PUT", "update"),
     op(Endpoint::Status, "PATCH", "patch"),
+    op(Endpoint::Scale, "GET", "get"),
+    op(Endpoint::Scale, "PUT", "update"),
+    op(Endpoint::Scale, "PATCH", "patch"),
     op(Endpoint::Binding, "POST", "create"),
     op(Endpoint::Log, "GET", "get"),
     op(Endpoint::Bindings, "POST", "create"),
@@ -88,6 +93,7 @@ pub fn subresource(kind: ResourceKind, name: &str) -> Option<Endpoint> {
         {
             Some(Endpoint::Status)
         }
+        "scale" if kind == ResourceKind::ReplicationControllers => Some(Endpoint::Scale),
         "binding" if kind == ResourceKind::Pods => Some(Endpoint::Binding),
         "log" if kind == ResourceKind::Pods => Some(Endpoint::Log),
         _ => None,
@@ -96,7 +102,7 @@ pub fn subresource(kind: ResourceKind, name: &str) -> Option<Endpoint> {
 
 /// The subresources `kind` has in v1, with their endpoints (for discovery).
 pub fn subresources(kind: ResourceKind) -> Vec<(&'static str, Endpoint)> {
-    ["status", "binding", "log"]
+    ["status", "scale", "binding", "log"]
         .into_iter()
         .filter_map(|name| subresource(kind, name).map(|e| (name, e)))
         .collect()
@@ -147,7 +153,7 @@ mod tests {
     #[test]
     fn methods_and_verbs_come_from_one_table() {
         use Endpoint::*;
-        let cases: [(Endpoint, &[&str], &[&str]); 9] = [
+        let cases: [(Endpoint, &[&str], &[&str]); 10] = [
             (Collection, &["GET", "POST"], &["create", "list", "watch"]),
             (AllNamespaces, &["GET"], &["list", "watch"]),
             (WatchCollection, &["GET"], &["watch"]),
@@ -161,6 +167,7 @@ mod tests {
                 &["GET", "PUT", "PATCH"],
                 &["get", "patch", "update"],
             ),
+            (Scale, &["GET", "PUT", "PATCH"], &["get", "patch", "update"]),
             (Binding, &["POST"], &["create"]),
             (Log, &["GET"], &["get"]),
             (Bindings, &["POST"], &["create"]),
@@ -169,7 +176,7 @@ mod tests {
         for (endpoint, methods, want_verbs) in cases {
             assert_eq!(allowed_methods(endpoint), methods, "{endpoint:?}");
             assert_eq!(verbs(&[endpoint]), want_verbs, "{endpoint:?}");
-            let patch = matches!(endpoint, Item | Status);
+            let patch = matches!(endpoint, Item | Status | Scale);
             assert_eq!(is_allowed(endpoint, &Method::PATCH), patch, "{endpoint:?}");
             assert!(!is_allowed(endpoint, &Method::OPTIONS), "{endpoint:?}");
         }
@@ -193,6 +200,10 @@ mod tests {
         assert_eq!(
             subresources(ResourceKind::Nodes),
             [("status", Endpoint::Status)]
+        );
+        assert_eq!(
+            subresources(ResourceKind::ReplicationControllers),
+            [("status", Endpoint::Status), ("scale", Endpoint::Scale)]
         );
     }
 }

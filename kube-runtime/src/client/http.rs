@@ -13,7 +13,7 @@ use kube_core::error::ApiError;
 use kube_core::list::List;
 use kube_core::store::Revision;
 use kube_core::Object;
-use kube_core::{Binding, DeleteOptions, ResourceKind, Status};
+use kube_core::{Binding, DeleteOptions, ResourceKind, Scale, Status};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::Duration;
@@ -294,6 +294,30 @@ impl ApiClient for HttpClient {
             .await
             .map(|_| ())
     }
+
+    async fn get_scale(&self, namespace: &str, name: &str) -> Result<Scale, ApiError> {
+        let path = scale_path(namespace, name);
+        self.typed::<Scale, ()>(Method::GET, &path, None).await
+    }
+
+    async fn update_scale(
+        &self,
+        namespace: &str,
+        name: &str,
+        scale: &Scale,
+    ) -> Result<Scale, ApiError> {
+        self.typed(Method::PUT, &scale_path(namespace, name), Some(scale))
+            .await
+    }
+}
+
+/// The path of a replication controller's `/scale` subresource.
+fn scale_path(namespace: &str, name: &str) -> String {
+    resource_path(
+        ResourceKind::ReplicationControllers,
+        Some(namespace),
+        Some(name),
+    ) + "/scale"
 }
 
 /// An HTTP client bound to one API server.

@@ -14,7 +14,7 @@ use kube_core::list::List;
 use kube_core::store::Revision;
 use kube_core::strategy::Strategy;
 use kube_core::watch::WatchEvent;
-use kube_core::{with_resource_type, Binding, DeleteOptions, Object};
+use kube_core::{with_resource_type, Binding, DeleteOptions, Object, Scale};
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -210,5 +210,18 @@ impl ApiClient for InProcessClient {
 
     async fn bind(&self, namespace: &str, binding: &Binding) -> Result<(), ApiError> {
         self.registry.bind(namespace, binding).await.map(|_| ())
+    }
+
+    async fn get_scale(&self, namespace: &str, name: &str) -> Result<Scale, ApiError> {
+        self.registry.get_scale(namespace, name).await
+    }
+
+    async fn update_scale(
+        &self,
+        namespace: &str,
+        name: &str,
+        scale: &Scale,
+    ) -> Result<Scale, ApiError> {
+        self.registry.update_scale(namespace, name, scale).await
     }
 }

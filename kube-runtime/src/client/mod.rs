@@ -18,6 +18,7 @@ use kube_core::store::Revision;
 use kube_core::Binding;
 use kube_core::DeleteOptions;
 use kube_core::Object;
+use kube_core::{ReplicationController, Scale};
 use std::future::Future;
 
 /// Selectors of list and watch calls, as strings (`labelSelector`, `fieldSelector`).
@@ -111,4 +112,37 @@ pub trait ApiClient: Clone + Send + Sync + 'static {
         namespace: &str,
         binding: &Binding,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// The scale (`autoscaling/v1` `Scale`) of the replication controller `namespace/name`.
+    /// The default reads the controller; the server's clients read its `/scale` subresource.
+    fn get_scale(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Scale, ApiError>> + Send {
+        async move {
+            let rc: ReplicationController = self.get(namespace, name).await?;
+            Ok(Scale::of_replication_controller(&rc))
+        }
+    }
+    /// Sets the replicas of the replication controller `namespace/name` to
+    /// `scale.spec.replicas` (compare-and-swap on the scale's `resourceVersion` when set) and
+    /// returns the new scale. The default is an update of the controller read at once (a race
+    /// answers 409); the server's clients write the `/scale` subresource, which retries
+    /// unpinned writes on conflict.
+    fn update_scale(
+        &self,
+        namespace: &str,
+        name: &str,
+        scale: &Scale,
+    ) -> impl Future<Output = Result<Scale, ApiError>> + Send {
+        async move {
+            let mut rc: ReplicationController = self.get(namespace, name).await?;
+            if !scale.metadata.resource_version.is_empty() {
+                rc.metadata.resource_version = scale.metadata.resource_version.clone();
+            }
+            scale.apply_to(&mut rc);
+            let rc = self.update(namespace, &rc).await?;
+            Ok(Scale::of_replication_controller(&rc))
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! embedded (redb file) store, both built on one in-memory engine that owns revisions,
 //! preconditions, history and watch fan-out; and, with the `etcd` feature, an etcd store.
 
+mod dry_run;
 mod embedded;
 mod engine;
 #[cfg(feature = "etcd")]
@@ -9,6 +10,7 @@ mod etcd;
 mod hub;
 mod memory;
 
+pub use dry_run::DryRunStore;
 pub use embedded::{EmbeddedStore, MAX_BATCH};
 pub use engine::DEFAULT_HISTORY_CAPACITY;
 #[cfg(feature = "etcd")]

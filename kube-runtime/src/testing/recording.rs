@@ -10,7 +10,7 @@ use crate::informer::reflector::key_of;
 use kube_core::error::ApiError;
 use kube_core::list::List;
 use kube_core::store::Revision;
-use kube_core::{Binding, DeleteOptions, Object, ResourceKind};
+use kube_core::{Binding, DeleteOptions, Object, ResourceKind, Scale};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -33,12 +33,16 @@ pub enum Verb {
     Watch,
     /// `create` of a pod's `binding` subresource
     Bind,
+    /// `get` of a replication controller's `scale` subresource
+    GetScale,
+    /// `update` of a replication controller's `scale` subresource
+    UpdateScale,
 }
 
 impl Verb {
     /// Whether the verb changes something.
     pub fn is_write(self) -> bool {
-        !matches!(self, Verb::List | Verb::Get | Verb::Watch)
+        !matches!(self, Verb::List | Verb::Get | Verb::Watch | Verb::GetScale)
     }
 
     /// The lower-case name used in summaries.
@@ -52,6 +56,8 @@ impl Verb {
             Verb::Delete => "delete",
             Verb::Watch => "watch",
             Verb::Bind => "bind",
+            Verb::GetScale => "get-scale",
+            Verb::UpdateScale => "update-scale",
         }
     }
 }
@@ -359,6 +365,26 @@ impl<C: ApiClient> ApiClient for RecordingClient<C> {
             fut,
         )
         .await
+    }
+
+    async fn get_scale(&self, namespace: &str, name: &str) -> Result<Scale, ApiError> {
+        let fut = self.inner.get_scale(namespace, name);
+        let rcs = ResourceKind::ReplicationControllers;
+        self.call(Verb::GetScale, rcs, namespace, name, None, fut)
+            .await
+    }
+
+    async fn update_scale(
+        &self,
+        namespace: &str,
+        name: &str,
+        scale: &Scale,
+    ) -> Result<Scale, ApiError> {
+        let object = serde_json::to_value(scale).ok();
+        let fut = self.inner.update_scale(namespace, name, scale);
+        let rcs = ResourceKind::ReplicationControllers;
+        self.call(Verb::UpdateScale, rcs, namespace, name, object, fut)
+            .await
     }
 }
 

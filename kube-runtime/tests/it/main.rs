@@ -5,6 +5,7 @@ mod apiserver;
 mod binding;
 mod cluster;
 mod controller;
+mod dry_run;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod fake_runtime;
@@ -24,6 +25,7 @@ mod patch;
 mod probes;
 mod replication;
 mod runtime_contract;
+mod scale;
 mod scheduler;
 mod store_contract;
 mod stub_runtime;
