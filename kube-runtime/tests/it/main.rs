@@ -5,6 +5,7 @@ mod apiserver;
 mod binding;
 mod cluster;
 mod controller;
+mod endpoints_controller;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod fake_runtime;
