@@ -3,6 +3,7 @@
 //! only on change, services without a selector, leftovers at start-up.
 
 use kube_core::endpoints::{EndpointAddress, EndpointSubset};
+use kube_core::error::ApiError;
 use kube_core::intstr::IntOrString;
 use kube_core::pod::{ContainerPort, PodCondition, CONDITION_READY, CONDITION_TRUE, PHASE_RUNNING};
 use kube_core::service::ServicePort;
@@ -444,5 +445,66 @@ async fn endpoints_without_a_service_are_deleted_at_start_up() {
     .await;
     assert!(gone.is_some(), "leftover endpoints still there");
     assert!(env.endpoints("kept").await.is_some());
+    env.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_writes_are_retried() {
+    let mut env = Env::cluster().await;
+    let rec = RecordingClient::new(env.client().clone());
+    rec.fail_once(
+        Verb::Create,
+        ResourceKind::Endpoints,
+        ApiError::Internal("injected".into()),
+    );
+    rec.fail_once(
+        Verb::Update,
+        ResourceKind::Endpoints,
+        ApiError::Conflict {
+            resource: "endpoints".into(),
+            name: "web".into(),
+            message: "injected".into(),
+        },
+    );
+    rec.fail_once(
+        Verb::Delete,
+        ResourceKind::Endpoints,
+        ApiError::Internal("injected".into()),
+    );
+    env.run(rec.clone(), EndpointsConfig::default());
+    env.running_pod("a", "10.1.0.1", true, &[]).await;
+    env.client()
+        .create(NS, &service("web", IntOrString::Int(80)))
+        .await
+        .expect("create service");
+    env.endpoints_eventually("web", &["a@10.1.0.1 | 80/TCP"])
+        .await;
+    env.set_status("a", "10.1.0.1", false).await;
+    env.endpoints_eventually("web", &["!a@10.1.0.1 | 80/TCP"])
+        .await;
+    env.client()
+        .delete::<Service>(NS, "web")
+        .await
+        .expect("delete service");
+    let gone = eventually_opt(10, || async {
+        env.endpoints("web").await.is_none().then_some(())
+    })
+    .await;
+    assert!(gone.is_some(), "endpoints still there");
+    let failed: Vec<String> = rec
+        .calls()
+        .iter()
+        .filter(|c| c.resource == ResourceKind::Endpoints && c.error.is_some())
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        failed,
+        vec![
+            "create endpoints default/web",
+            "update endpoints default/web",
+            "delete endpoints default/web"
+        ],
+        "each write failed once, then succeeded"
+    );
     env.stop().await;
 }
