@@ -1,4 +1,5 @@
 //! Pure plans of the controller-manager's controllers (observed state in, actions out).
 
 pub mod garbage_collector;
+pub mod endpoints;
 pub mod replication;

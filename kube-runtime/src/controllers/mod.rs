@@ -2,4 +2,5 @@
 
 pub mod manager;
 pub mod garbage_collector;
+pub mod endpoints;
 pub mod replication;

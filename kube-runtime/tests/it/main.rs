@@ -6,6 +6,7 @@ mod binding;
 mod cluster;
 mod controller;
 mod dry_run;
+mod endpoints_controller;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod fake_runtime;
