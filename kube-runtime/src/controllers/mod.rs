@@ -1,3 +1,4 @@
 //! The controller-manager's controllers, each a thin reconcile over a kube-core plan.
 
+pub mod node_lifecycle;
 pub mod replication;
