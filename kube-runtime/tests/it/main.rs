@@ -17,6 +17,7 @@ mod kubelet_docker;
 mod leader_election;
 mod lease;
 mod logs;
+mod node_lifecycle;
 mod node_status;
 mod patch;
 mod probes;
