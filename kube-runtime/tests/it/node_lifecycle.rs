@@ -290,3 +290,132 @@ async fn a_node_without_conditions_is_left_alone() {
     assert!(!env.terminating("p").await, "its pods stay");
     env.stop().await;
 }
+
+/// Polls `check` every 100 ms (of virtual time) for up to `secs`.
+async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    secs: u64,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs} s: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The whole story: a replication controller, the scheduler and two kubelets on the fake
+/// runtime; the kubelet running the pod stops, and 6 minutes later the pod runs on the other.
+#[tokio::test(start_paused = true)]
+async fn a_dead_kubelets_pod_is_recreated_on_the_other_node() {
+    use kube_core::testing::ReplicationControllerBuilder;
+    use kube_runtime::client::ListParams;
+    use kube_runtime::controllers::replication::{self, ReplicationConfig};
+    use kube_runtime::kubelet::{self, KubeletConfig};
+    use kube_runtime::runtime::FakeRuntime;
+    use kube_runtime::scheduler::{self, SchedulerConfig};
+    use std::sync::Arc;
+
+    let env = Env::start().await;
+    let client = env.client().clone();
+    let clock = env.cluster.clock().clone();
+    let mut kubelets = Vec::new();
+    for n in ["n1", "n2"] {
+        let fake = FakeRuntime::new(clock.clone());
+        fake.add_image("kube-test/pause:latest");
+        fake.add_image("app:1");
+        let mut config = KubeletConfig::new(n);
+        config.clock = clock.clone();
+        config.port = 0;
+        config.cpu_millis = Some(4000);
+        config.memory_bytes = Some(8 << 30);
+        let stop = Shutdown::new();
+        let task = tokio::spawn(kubelet::run(
+            client.clone(),
+            Arc::new(fake),
+            config,
+            stop.clone(),
+        ));
+        kubelets.push((n, stop, task));
+    }
+    let stop_others = Shutdown::new();
+    let s = stop_others.clone();
+    let sched = tokio::spawn(scheduler::run(
+        client.clone(),
+        SchedulerConfig {
+            clock: clock.clone(),
+            ..SchedulerConfig::default()
+        },
+        async move { s.triggered().await },
+    ));
+    let rcs = tokio::spawn(replication::run(
+        client.clone(),
+        ReplicationConfig {
+            clock: clock.clone(),
+            ..ReplicationConfig::default()
+        },
+        stop_others.clone(),
+    ));
+    let rc = ReplicationControllerBuilder::new("web")
+        .replicas(1)
+        .selector("app", "web")
+        .template(
+            PodBuilder::new("x")
+                .label("app", "web")
+                .container("c", "app:1"),
+        )
+        .build();
+    client.create(NS, &rc).await.expect("create rc");
+    let running = |avoid: String| {
+        let client = client.clone();
+        async move {
+            let pods = client
+                .list::<Pod>(Some(NS), &ListParams::default())
+                .await
+                .ok()?
+                .items;
+            match pods.as_slice() {
+                [p] if p.status.phase == "Running" && p.spec.node_name != avoid => Some(p.clone()),
+                _ => None,
+            }
+        }
+    };
+    let first = eventually("one pod Running", 30, || running(String::new())).await;
+    let dead = first.spec.node_name.clone();
+    let i = kubelets
+        .iter()
+        .position(|(n, _, _)| *n == dead)
+        .expect("a kubelet's node");
+    let (_, stop, task) = kubelets.remove(i);
+    stop.trigger();
+    let _ = task.await;
+    let stopped_at = env.elapsed();
+
+    tokio::time::sleep(Duration::from_secs(6 * 60)).await;
+    let second = eventually("the pod Running on the other node", 60, || {
+        running(dead.clone())
+    })
+    .await;
+    assert_ne!(second.metadata.name, first.metadata.name);
+    assert_eq!(env.ready(&dead).await, unknown());
+    let moved_after = env.elapsed() - stopped_at;
+    assert!(
+        moved_after < 6.0 * 60.0 + 60.0,
+        "moved {moved_after} s after the kubelet stopped"
+    );
+
+    stop_others.trigger();
+    let _ = sched.await;
+    let _ = rcs.await;
+    for (_, stop, task) in kubelets {
+        stop.trigger();
+        let _ = task.await;
+    }
+    env.stop().await;
+}
