@@ -2,4 +2,5 @@
 
 pub mod garbage_collector;
 pub mod endpoints;
+pub mod node_lifecycle;
 pub mod replication;

@@ -3,4 +3,5 @@
 pub mod manager;
 pub mod garbage_collector;
 pub mod endpoints;
+pub mod node_lifecycle;
 pub mod replication;

@@ -21,6 +21,7 @@ mod leader_election;
 mod lease;
 mod local_cluster;
 mod logs;
+mod node_lifecycle;
 mod node_status;
 mod patch;
 mod probes;
