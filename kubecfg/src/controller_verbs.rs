@@ -291,3 +291,7 @@ async fn wait_for_replacement<C: ApiClient>(
         tokio::time::sleep(waits.poll).await;
     }
 }
+
+#[cfg(test)]
+#[path = "controller_verbs_tests.rs"]
+mod tests;
