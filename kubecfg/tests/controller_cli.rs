@@ -276,6 +276,42 @@ fn seed_controller_walkthrough_over_separate_processes() {
     );
     assert_eq!(again, "Updated web: 0 pod(s) replaced, 2 up to date\n");
 
+    // rollingupdate -c FILE: the template of the file's controller (here the seed's v1beta1
+    // shape, back to the first image), with a progress period in milliseconds.
+    let file = dir.path().join("web.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"id": "web", "kind": "ReplicationController", "apiVersion": "v1beta1",
+            "desiredState": {"replicas": 2, "replicaSelector": {"simpleService": "web"},
+                "podTemplate": {"labels": {"simpleService": "web"}, "desiredState": {"manifest": {
+                    "version": "v1beta1", "id": "web",
+                    "containers": [{"name": "web", "image": "dockerfile/nginx",
+                        "ports": [{"containerPort": 80, "hostPort": 8080}]}]}}}}})
+        .to_string(),
+    )
+    .unwrap();
+    let out = ok(
+        url,
+        &[
+            "-c",
+            file.to_str().unwrap(),
+            "-u",
+            "20ms",
+            "rollingupdate",
+            "web",
+        ],
+    );
+    assert!(
+        out.ends_with("Updated web: 2 pod(s) replaced, 2 up to date\n"),
+        "{out}"
+    );
+    let reverted = wait_pods(url, "simpleService=web", running(2));
+    assert!(
+        reverted.iter().all(|p| p.image == "dockerfile/nginx"),
+        "{reverted:?}"
+    );
+    assert!(names(&reverted).is_disjoint(&names(&after)));
+
     // list events: the v0.5 table.
     let event = dir.path().join("event.json");
     std::fs::write(
