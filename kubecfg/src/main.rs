@@ -6,13 +6,13 @@
 //!
 //! Thin by design: it parses arguments, calls the API server and prints the answer.
 
+mod controller_cmd;
 mod controller_specs;
 mod controller_verbs;
 mod printer;
 mod progress;
 
 use clap::{ArgAction, CommandFactory, Parser};
-use controller_verbs::{Rolling, RunRequest, TemplateChange, Waits};
 use hyper::Method;
 use kube_core::error::ApiError;
 use kube_core::v1beta1::V1Beta1;
@@ -538,7 +538,7 @@ async fn run(args: Args) -> Result<String, CliError> {
             Ok(String::new())
         }
         Verb::Resize | Verb::Stop | Verb::Rm | Verb::Run | Verb::Rollingupdate => {
-            controller_verb(&args).await
+            controller_cmd::run(&args).await
         }
         Verb::Delete => {
             let name = name.ok_or_else(|| CliError::Usage("delete needs RESOURCE/NAME".into()))?;
@@ -554,100 +554,6 @@ async fn run(args: Args) -> Result<String, CliError> {
                 _ => print(&deleted),
             }
         }
-    }
-}
-
-/// A number of replicas given on the command line.
-fn parse_replicas(verb: Verb, s: &str) -> Result<i32, CliError> {
-    s.parse::<i32>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-        CliError::Usage(format!(
-            "replicas must be a non-negative integer, not {s:?}\nUsage: {}",
-            verb.usage()
-        ))
-    })
-}
-
-/// The pod template of the controller in `-c FILE` (v1 or the seed's v1beta1).
-fn template_from_file(path: &str) -> Result<kube_core::pod::PodTemplateSpec, CliError> {
-    let doc = read_document(path)?;
-    let rc: ReplicationController = if is_v1beta1(&doc) {
-        ReplicationController::from_v1beta1(doc)
-            .map_err(|e| CliError::Usage(format!("{path} is not a replication controller: {e}")))?
-    } else {
-        serde_json::from_value(doc)
-            .map_err(|e| CliError::Usage(format!("{path} is not a replication controller: {e}")))?
-    };
-    rc.spec
-        .template
-        .ok_or_else(|| CliError::Usage(format!("{path}: the controller has no pod template")))
-}
-
-/// resize, stop, rm, run and rollingupdate.
-async fn controller_verb(args: &Args) -> Result<String, CliError> {
-    let client = HttpClient::new(&args.server)?;
-    let ns = args.namespace.as_deref().unwrap_or("default");
-    let name = args.resource.as_str();
-    let waits = Waits {
-        timeout: args.timeout.unwrap_or(Waits::default().timeout),
-        ..Waits::default()
-    };
-    let print_rc = |rc: &ReplicationController| -> Result<String, CliError> {
-        let v = serde_json::to_value(rc).map_err(|e| CliError::Output(e.to_string()))?;
-        printer::print(ResourceKind::ReplicationControllers, &v, args.output)
-            .map_err(CliError::Output)
-    };
-    match args.verb {
-        Verb::Resize => {
-            let replicas = parse_replicas(args.verb, args.container.as_deref().unwrap_or(""))?;
-            print_rc(&controller_verbs::resize(&client, ns, name, replicas).await?)
-        }
-        Verb::Stop => print_rc(&controller_verbs::stop(&client, ns, name, waits).await?),
-        Verb::Rm => {
-            controller_verbs::rm(&client, ns, name).await?;
-            Ok(printer::status_table("Success"))
-        }
-        Verb::Run => {
-            let req = RunRequest {
-                image: args.resource.clone(),
-                replicas: parse_replicas(args.verb, args.container.as_deref().unwrap_or(""))?,
-                name: args.name.clone().unwrap_or_default(),
-                ports: args.ports.clone().unwrap_or_default(),
-                service_port: args.service_port,
-            };
-            let (rc, service) = controller_verbs::run(&client, ns, &req).await?;
-            let mut out = print_rc(&rc)?;
-            if let Some(svc) = service {
-                let v = serde_json::to_value(&svc).map_err(|e| CliError::Output(e.to_string()))?;
-                out.push_str(
-                    &printer::print(ResourceKind::Services, &v, args.output)
-                        .map_err(CliError::Output)?,
-                );
-            }
-            Ok(out)
-        }
-        Verb::Rollingupdate => {
-            let change = match (&args.image, &args.config) {
-                (Some(image), _) => TemplateChange::Image(image.clone()),
-                (None, Some(path)) => TemplateChange::Template(Box::new(template_from_file(path)?)),
-                (None, None) => TemplateChange::Keep,
-            };
-            let settings = Rolling {
-                period: args.update_period.unwrap_or(Duration::from_secs(60)),
-                waits,
-                progress: progress::Progress::for_stdout(),
-            };
-            let mut stdout = std::io::stdout();
-            let (replaced, current) =
-                controller_verbs::rolling_update(&client, ns, name, &change, settings, &mut stdout)
-                    .await?;
-            Ok(format!(
-                "Updated {name}: {replaced} pod(s) replaced, {current} up to date\n"
-            ))
-        }
-        _ => Err(CliError::Usage(format!(
-            "{} is not a controller verb",
-            args.verb.name()
-        ))),
     }
 }
 
