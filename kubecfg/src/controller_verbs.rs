@@ -197,7 +197,8 @@ pub struct Rolling {
 
 /// `kubecfg rollingupdate NAME`: writes the new template (with its hash), then replaces the
 /// old pods one at a time: delete one, wait until a new pod of the controller is up (Running,
-/// and Ready when it reports readiness), pause, next. Returns (pods replaced, pods up to date).
+/// and Ready when it reports readiness), pause, next. Returns (old pods deleted, pods up to
+/// date).
 pub async fn rolling_update<C: ApiClient>(
     client: &C,
     ns: &str,
@@ -238,6 +239,10 @@ pub async fn rolling_update<C: ApiClient>(
     let (current, old): (Vec<Pod>, Vec<Pod>) = live.into_iter().partition(|p| is_current(p, &hash));
     let mut known: BTreeSet<String> = current.into_iter().map(|p| p.metadata.name).collect();
     let total = old.len();
+    // The controller only makes the pods it lacks: old pods beyond those (a controller scaled
+    // down, or stopped) are deleted first, without waiting for a replacement.
+    let replicas = usize::try_from(rc.spec.replicas.unwrap_or(1)).unwrap_or(0);
+    let surplus = total.saturating_sub(replicas.saturating_sub(known.len()));
     let io = |e: std::io::Error| CliError::Output(format!("writing progress: {e}"));
     settings.progress.start(out, total).map_err(io)?;
     for (i, pod) in old.iter().enumerate() {
@@ -246,14 +251,18 @@ pub async fn rolling_update<C: ApiClient>(
             Ok(_) | Err(ApiError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        let new =
-            wait_for_replacement(client, ns, &rc, &hash, &known, old_name, settings.waits).await?;
+        let new = if i < surplus {
+            None
+        } else {
+            let waits = settings.waits;
+            Some(wait_for_replacement(client, ns, &rc, &hash, &known, old_name, waits).await?)
+        };
         settings
             .progress
-            .replaced(out, name, old_name, &new, i + 1, total)
+            .replaced(out, name, old_name, new.as_deref(), i + 1, total)
             .map_err(io)?;
-        known.insert(new);
-        if i + 1 < total {
+        known.extend(new);
+        if i + 1 < total && i >= surplus {
             tokio::time::sleep(settings.period).await;
         }
     }

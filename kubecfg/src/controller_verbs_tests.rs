@@ -216,6 +216,26 @@ async fn rolling_update_marks_the_template_and_skips_current_pods() {
         "same change, same hash"
     );
 
+    // An old pod beyond the replicas (here 0) is deleted without waiting for a replacement.
+    create_pod(&client, "web-old").await;
+    let done = rolling_update(&client, "default", "web", &change, settings, &mut out)
+        .await
+        .expect("update");
+    assert_eq!(done, (1, 1));
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "Updating web: pod web-old deleted (1/1)\n"
+    );
+    let left: Vec<String> = client
+        .list::<Pod>(Some("default"), &ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|p| p.metadata.name)
+        .collect();
+    assert_eq!(left, ["web-new"]);
+
     let none = rolling_update(&client, "default", "nope", &change, settings, &mut out)
         .await
         .expect_err("not found");

@@ -10,7 +10,8 @@ const BAR_WIDTH: usize = 30;
 pub enum Progress {
     /// `\r[=====>    ] 2/5`, redrawn in place (stdout is a terminal).
     Bar,
-    /// One line per replaced pod: `Updating NAME: pod X replaced by Y (2/5)`.
+    /// One line per replaced pod: `Updating NAME: pod X replaced by Y (2/5)` (or `pod X
+    /// deleted (2/5)` when the controller has more pods than replicas).
     Lines,
 }
 
@@ -25,21 +26,26 @@ impl Progress {
         }
     }
 
-    /// Reports that `old` was replaced by `new`, the `done`-th of `total`.
+    /// Reports that `old` was replaced by `new` (or deleted, when `None`), the `done`-th of
+    /// `total`.
     pub fn replaced(
         self,
         out: &mut dyn Write,
         controller: &str,
         old: &str,
-        new: &str,
+        new: Option<&str>,
         done: usize,
         total: usize,
     ) -> std::io::Result<()> {
-        match self {
-            Progress::Bar => write!(out, "\r{}", bar(done, total))?,
-            Progress::Lines => writeln!(
+        match (self, new) {
+            (Progress::Bar, _) => write!(out, "\r{}", bar(done, total))?,
+            (Progress::Lines, Some(new)) => writeln!(
                 out,
                 "Updating {controller}: pod {old} replaced by {new} ({done}/{total})"
+            )?,
+            (Progress::Lines, None) => writeln!(
+                out,
+                "Updating {controller}: pod {old} deleted ({done}/{total})"
             )?,
         }
         out.flush()
@@ -97,17 +103,20 @@ mod tests {
         let mut lines = Vec::new();
         Progress::Lines.start(&mut lines, 2).unwrap();
         Progress::Lines
-            .replaced(&mut lines, "web", "web-a", "web-b", 1, 2)
+            .replaced(&mut lines, "web", "web-x", None, 1, 2)
+            .unwrap();
+        Progress::Lines
+            .replaced(&mut lines, "web", "web-a", Some("web-b"), 2, 2)
             .unwrap();
         Progress::Lines.finish(&mut lines).unwrap();
         assert_eq!(
             String::from_utf8(lines).unwrap(),
-            "Updating web: pod web-a replaced by web-b (1/2)\n"
+            "Updating web: pod web-x deleted (1/2)\nUpdating web: pod web-a replaced by web-b (2/2)\n"
         );
         let mut drawn = Vec::new();
         Progress::Bar.start(&mut drawn, 2).unwrap();
         Progress::Bar
-            .replaced(&mut drawn, "web", "web-a", "web-b", 2, 2)
+            .replaced(&mut drawn, "web", "web-a", Some("web-b"), 2, 2)
             .unwrap();
         Progress::Bar.finish(&mut drawn).unwrap();
         assert_eq!(
