@@ -55,6 +55,7 @@ struct Args {
     )]
     server: String,
     /// File (JSON or YAML, v1 or the seed's v1beta1) to create or update; `-` reads stdin.
+    /// For rollingupdate: a controller whose pod template replaces the current one.
     #[arg(short = 'c', long = "config")]
     config: Option<String>,
     /// Label selector for list, e.g. `name=redis,tier in (a,b)`.
