@@ -7,9 +7,11 @@ use crate::controller_specs::{
 };
 use crate::progress::Progress;
 use crate::CliError;
+use kube_core::backoff::Backoff;
 use kube_core::error::ApiError;
 use kube_core::labels::{format_labels, is_dns1035_label};
 use kube_core::pod::PodTemplateSpec;
+use kube_core::rand::SplitMix64;
 use kube_core::{Pod, ReplicationController, Service};
 use kube_runtime::client::{ApiClient, ListParams};
 use std::collections::BTreeSet;
@@ -19,6 +21,20 @@ use tokio::time::Instant;
 
 /// Reads of a compare-and-swap update tried before a conflict is reported.
 const UPDATE_ATTEMPTS: usize = 10;
+
+/// The pause before reading again after a conflict: 10 ms doubling to 1 s, jittered, so a
+/// busy controller writing the same object (its status) is not met at the same instant again.
+fn conflict_backoff() -> Backoff {
+    Backoff::new(Duration::from_millis(10), Duration::from_secs(1)).with_jitter(0.5)
+}
+
+/// A seed for the jitter: this process and the time.
+fn jitter_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ u64::from(std::process::id())
+}
 
 /// How often and how long to wait for pods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,22 +54,30 @@ impl Default for Waits {
     }
 }
 
-/// Reads controller `name`, applies `change` and writes it back (compare-and-swap on the
-/// version read), starting again from a fresh read on 409 Conflict.
+/// Reads controller `name`, applies `change` and, when it changed something (it says so),
+/// writes it back (compare-and-swap on the version read), starting again from a fresh read
+/// after a pause on 409 Conflict.
 pub async fn update_controller<C: ApiClient>(
     client: &C,
     ns: &str,
     name: &str,
-    mut change: impl FnMut(&mut ReplicationController) -> Result<(), CliError>,
+    mut change: impl FnMut(&mut ReplicationController) -> Result<bool, CliError>,
 ) -> Result<ReplicationController, CliError> {
+    let mut backoff = conflict_backoff();
+    let mut rng = SplitMix64::new(jitter_seed());
     let mut attempt = 0;
     loop {
         attempt += 1;
         let mut rc: ReplicationController = client.get(ns, name).await?;
-        change(&mut rc)?;
+        if !change(&mut rc)? {
+            return Ok(rc);
+        }
         match client.update(ns, &rc).await {
             Ok(updated) => return Ok(updated),
-            Err(ApiError::Conflict { .. }) if attempt < UPDATE_ATTEMPTS => continue,
+            // Over HTTP the error is the server's `Status`: ask it, do not match variants.
+            Err(e) if e.is_conflict() && attempt < UPDATE_ATTEMPTS => {
+                tokio::time::sleep(backoff.next_delay(&mut rng)).await;
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -67,8 +91,9 @@ pub async fn resize<C: ApiClient>(
     replicas: i32,
 ) -> Result<ReplicationController, CliError> {
     update_controller(client, ns, name, |rc| {
+        let changed = rc.spec.replicas != Some(replicas);
         rc.spec.replicas = Some(replicas);
-        Ok(())
+        Ok(changed)
     })
     .await
 }
@@ -225,9 +250,10 @@ pub async fn rolling_update<C: ApiClient>(
             TemplateChange::Template(t) => (**t).clone(),
         };
         let (template, h) = with_template_hash(template);
-        rc.spec.template = Some(template);
         hash = h;
-        Ok(())
+        let changed = rc.spec.template.as_ref() != Some(&template);
+        rc.spec.template = Some(template);
+        Ok(changed)
     })
     .await?;
 
@@ -248,8 +274,8 @@ pub async fn rolling_update<C: ApiClient>(
     for (i, pod) in old.iter().enumerate() {
         let old_name = &pod.metadata.name;
         match client.delete::<Pod>(ns, old_name).await {
-            Ok(_) | Err(ApiError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
+            Err(e) if !e.is_not_found() => return Err(e.into()),
+            _ => {}
         }
         let new = if i < surplus {
             None

@@ -11,9 +11,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Images present on the simulated nodes.
-const IMAGES: &str = "dockerfile/redis,dockerfile/nginx,dockerfile/nginx:v2";
-
 /// A component binary, its output discarded, killed on drop.
 fn component(name: &str, args: &[&str]) -> KillOnDrop {
     KillOnDrop(
@@ -43,8 +40,6 @@ fn fake_kubelet(url: &str, node: &str, root: &Path) -> KillOnDrop {
             &port,
             "--runtime",
             "fake",
-            "--fake-images",
-            IMAGES,
             "--node-status-update-frequency",
             "1",
             "--root-dir",

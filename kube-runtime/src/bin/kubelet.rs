@@ -71,10 +71,6 @@ struct Flags {
     /// Extra label `KEY=VALUE` put on every container (repeatable).
     #[arg(long = "container-label")]
     container_labels: Vec<String>,
-    /// With `--runtime fake`: images present on the simulated node (comma-separated or
-    /// repeated); the infra image always is. Others fail to pull, as from a registry-less host.
-    #[arg(long = "fake-images", value_delimiter = ',')]
-    fake_images: Vec<String>,
 }
 
 #[tokio::main]
@@ -102,14 +98,7 @@ async fn run(flags: Flags) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("{e} (start dockerd, or run with --runtime fake)"))?,
         ),
-        RuntimeKind::Fake => {
-            let fake = FakeRuntime::new(Clock::real());
-            fake.add_image(&flags.pod_infra_container_image);
-            for image in &flags.fake_images {
-                fake.add_image(image);
-            }
-            Arc::new(fake)
-        }
+        RuntimeKind::Fake => Arc::new(FakeRuntime::new(Clock::real())),
     };
     let mut config = KubeletConfig::new(node_name);
     config.address = flags.address;
