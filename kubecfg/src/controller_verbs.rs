@@ -8,7 +8,6 @@ use crate::controller_specs::{
 use crate::progress::Progress;
 use crate::CliError;
 use kube_core::backoff::Backoff;
-use kube_core::error::ApiError;
 use kube_core::labels::{format_labels, is_dns1035_label};
 use kube_core::pod::PodTemplateSpec;
 use kube_core::rand::SplitMix64;

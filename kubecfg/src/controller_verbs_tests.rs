@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::controller_specs::{run_controller, TEMPLATE_HASH_ANNOTATION};
+use kube_core::error::ApiError;
 use kube_core::meta::ObjectMeta;
 use kube_core::pod::{Container, PodSpec};
 use kube_core::ResourceKind;
