@@ -2,13 +2,19 @@
 //!
 //! `kubecfg [-h URL] [-c FILE] [-l SELECTOR] [-o FORMAT] get|list|create|update|delete RESOURCE[/NAME]`
 //! `kubecfg [-h URL] [-n NAMESPACE] logs POD [CONTAINER] [-f] [--tail N] [--previous]`
+//! `kubecfg [-h URL] resize|stop|rm|run|rollingupdate ...` (the controller verbs, see [`USAGE`])
 //!
 //! Thin by design: it parses arguments, calls the API server and prints the answer.
 
+mod controller_cmd;
+mod controller_specs;
+mod controller_verbs;
 mod printer;
+mod progress;
 
 use clap::{ArgAction, CommandFactory, Parser};
 use hyper::Method;
+use kube_core::error::ApiError;
 use kube_core::v1beta1::V1Beta1;
 use kube_core::{Endpoints, Event, Node, Pod, ReplicationController, ResourceKind, Service};
 use kube_runtime::client::{encode_component, resource_path, ClientError, HttpClient};
@@ -16,6 +22,18 @@ use printer::Format;
 use serde_json::Value;
 use std::io::Read;
 use std::process::ExitCode;
+use std::time::Duration;
+
+/// The usage lines, the seed's with `logs` added.
+const USAGE: &str = "kubecfg [OPTIONS] get|list|create|delete|update <pods|replicationControllers|services|minions|events>[/<id>]
+  kubecfg [OPTIONS] logs <pod> [<container>] [-f] [--tail N] [--previous]
+  kubecfg [OPTIONS] stop|rm <controller>
+  kubecfg [OPTIONS] [-u <time>] [-image <image> | -c <file>] rollingupdate <controller>
+  kubecfg [OPTIONS] resize <controller> <replicas>
+  kubecfg [OPTIONS] [-p <port spec>] [-s <service port>] run <image> <replicas> <controller>";
+
+/// The seed's single-dash long flags of kubecfg, rewritten to `--flag` for clap.
+const GO_STYLE_FLAGS: [&str; 2] = ["image", "timeout"];
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
@@ -24,7 +42,8 @@ use std::process::ExitCode;
     version,
     disable_help_flag = true,
     about = "Manage pods, replication controllers, services and minions through the API server",
-    after_help = "Examples:\n  kubecfg -c examples/redis.json create /pods\n  kubecfg list /pods\n  kubecfg -l name=redis list pods\n  kubecfg get pods/redis\n  kubecfg delete pods/redis\n  kubecfg logs redis\n  kubecfg logs -f --tail 10 redis redis"
+    override_usage = USAGE,
+    after_help = "Examples:\n  kubecfg -c examples/redis.json create /pods\n  kubecfg list /pods\n  kubecfg -l name=redis list pods\n  kubecfg get pods/redis\n  kubecfg delete pods/redis\n  kubecfg logs redis\n  kubecfg logs -f --tail 10 redis redis\n  kubecfg resize redisController 3\n  kubecfg stop redisController\n  kubecfg rm redisController\n  kubecfg -p 8080:80 -s 8000 run nginx 2 web\n  kubecfg -image nginx:1.1 -u 10s rollingupdate web\n  kubecfg list events"
 )]
 struct Args {
     /// API server URL (default: $KUBERNETES_MASTER, else http://localhost:8080).
@@ -36,6 +55,7 @@ struct Args {
     )]
     server: String,
     /// File (JSON or YAML, v1 or the seed's v1beta1) to create or update; `-` reads stdin.
+    /// For rollingupdate: a controller whose pod template replaces the current one.
     #[arg(short = 'c', long = "config")]
     config: Option<String>,
     /// Label selector for list, e.g. `name=redis,tier in (a,b)`.
@@ -59,13 +79,32 @@ struct Args {
     /// logs: the previous (terminated) instance of the container.
     #[arg(long = "previous")]
     previous: bool,
-    /// get, list, create, update, delete or logs.
+    /// run: ports of the container, `HOSTPORT:CONTAINERPORT` or `CONTAINERPORT`, comma-separated.
+    #[arg(short = 'p', long = "ports", value_name = "PORTSPEC")]
+    ports: Option<String>,
+    /// run: also create a service on this port, selecting the controller's pods.
+    #[arg(short = 's', long = "service-port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    service_port: Option<u16>,
+    /// rollingupdate: pause after each replaced pod, e.g. `10s`, `1m`, `500ms` (default 1m).
+    #[arg(short = 'u', long = "update-period", value_name = "PERIOD", value_parser = controller_specs::parse_duration)]
+    update_period: Option<Duration>,
+    /// rollingupdate: the new image of the first container (`-image` is accepted too).
+    #[arg(long = "image", value_name = "IMAGE")]
+    image: Option<String>,
+    /// stop, rollingupdate: longest wait for the pods at each step (default 5m).
+    #[arg(long = "timeout", value_name = "DURATION", value_parser = controller_specs::parse_duration)]
+    timeout: Option<Duration>,
+    /// get, list, create, update, delete, logs, resize, stop, rm, run or rollingupdate.
     verb: Verb,
     /// `pods`, `/pods`, `pods/NAME`, `replicationControllers`, `services`, `minions`, ...;
-    /// for logs, the pod (`NAME` or `pods/NAME`).
+    /// for logs, the pod (`NAME` or `pods/NAME`); for resize, stop, rm and rollingupdate, the
+    /// controller; for run, the image.
     resource: String,
-    /// logs: the container (needed when the pod has several).
+    /// logs: the container (needed when the pod has several); resize and run: the replicas.
     container: Option<String>,
+    /// run: the controller's name.
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
 }
 
 /// The verbs of the seed's kubecfg.
@@ -77,6 +116,56 @@ enum Verb {
     Update,
     Delete,
     Logs,
+    Resize,
+    Stop,
+    Rm,
+    Run,
+    Rollingupdate,
+}
+
+impl Verb {
+    /// The verb as typed.
+    fn name(self) -> &'static str {
+        match self {
+            Verb::Get => "get",
+            Verb::List => "list",
+            Verb::Create => "create",
+            Verb::Update => "update",
+            Verb::Delete => "delete",
+            Verb::Logs => "logs",
+            Verb::Resize => "resize",
+            Verb::Stop => "stop",
+            Verb::Rm => "rm",
+            Verb::Run => "run",
+            Verb::Rollingupdate => "rollingupdate",
+        }
+    }
+
+    /// The usage line of the verb.
+    fn usage(self) -> &'static str {
+        match self {
+            Verb::Get | Verb::List | Verb::Create | Verb::Update | Verb::Delete => {
+                "kubecfg [OPTIONS] get|list|create|delete|update <resource>[/<id>]"
+            }
+            Verb::Logs => "kubecfg logs POD [CONTAINER] [-f] [--tail N] [--previous]",
+            Verb::Stop | Verb::Rm => "kubecfg [OPTIONS] stop|rm <controller>",
+            Verb::Rollingupdate => {
+                "kubecfg [OPTIONS] [-u <time>] [-image <image> | -c <file>] rollingupdate <controller>"
+            }
+            Verb::Resize => "kubecfg [OPTIONS] resize <controller> <replicas>",
+            Verb::Run => {
+                "kubecfg [OPTIONS] [-p <port spec>] [-s <service port>] run <image> <replicas> <controller>"
+            }
+        }
+    }
+
+    /// Whether the verb is one of the seed's controller verbs.
+    fn is_controller_verb(self) -> bool {
+        matches!(
+            self,
+            Verb::Resize | Verb::Stop | Verb::Rm | Verb::Run | Verb::Rollingupdate
+        )
+    }
 }
 
 /// A failure to report on stderr.
@@ -87,12 +176,16 @@ enum CliError {
     #[error("{0}")]
     Client(#[from] ClientError),
     #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error("{0}")]
+    Controller(String),
+    #[error("{0}")]
     Output(String),
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let args = match Args::try_parse_from(go_style_flags(std::env::args())) {
         Ok(args) => args,
         // --help and --version.
         Err(e) if !e.use_stderr() => e.exit(),
@@ -111,6 +204,23 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Rewrites the seed's `-image X` and `-image=X` (and `-timeout`) to `--image`.
+fn go_style_flags(args: impl Iterator<Item = String>) -> Vec<String> {
+    args.map(|a| {
+        let long = a.strip_prefix('-').filter(|rest| {
+            GO_STYLE_FLAGS.iter().any(|f| {
+                rest.strip_prefix(f)
+                    .is_some_and(|t| t.is_empty() || t.starts_with('='))
+            })
+        });
+        match long {
+            Some(_) => format!("-{a}"),
+            None => a,
+        }
+    })
+    .collect()
 }
 
 /// A refusal of the arguments, always with a usage line (clap omits it for bad values).
@@ -206,20 +316,60 @@ fn v1beta1_to_v1(kind: ResourceKind, v: Value) -> Result<Value, CliError> {
     }
 }
 
-/// Options only `logs` takes, named when given to another verb.
-fn check_logs_only_options(args: &Args) -> Result<(), CliError> {
-    let given = [
-        ("CONTAINER", args.container.is_some()),
-        ("-f", args.follow),
-        ("--tail", args.tail.is_some()),
-        ("--previous", args.previous),
+/// Checks the flags and operands against the verb: options of other verbs and wrong operand
+/// counts are refused with the verb's usage line.
+fn check_arguments(args: &Args) -> Result<(), CliError> {
+    use Verb::*;
+    let flags: [(&str, bool, &[Verb]); 8] = [
+        ("-f", args.follow, &[Logs]),
+        ("--tail", args.tail.is_some(), &[Logs]),
+        ("--previous", args.previous, &[Logs]),
+        ("-p", args.ports.is_some(), &[Run]),
+        ("-s", args.service_port.is_some(), &[Run]),
+        ("-u", args.update_period.is_some(), &[Rollingupdate]),
+        ("-image", args.image.is_some(), &[Rollingupdate]),
+        ("--timeout", args.timeout.is_some(), &[Stop, Rollingupdate]),
     ];
-    match given.iter().find(|(_, set)| *set) {
-        Some((name, _)) if args.verb != Verb::Logs => Err(CliError::Usage(format!(
-            "{name} is only valid with logs\nUsage: kubecfg logs POD [CONTAINER] [-f] [--tail N] [--previous]"
-        ))),
-        _ => Ok(()),
+    for (flag, given, verbs) in flags {
+        if given && !verbs.contains(&args.verb) {
+            let names: Vec<&str> = verbs.iter().map(|v| v.name()).collect();
+            return Err(CliError::Usage(format!(
+                "{flag} is only valid with {}\nUsage: {}",
+                names.join(" or "),
+                verbs[0].usage()
+            )));
+        }
     }
+    if args.verb == Rollingupdate && args.image.is_some() && args.config.is_some() {
+        return Err(CliError::Usage(format!(
+            "-image and -c cannot be used together\nUsage: {}",
+            Rollingupdate.usage()
+        )));
+    }
+    let operands = 1 + usize::from(args.container.is_some()) + usize::from(args.name.is_some());
+    let (min, max, what) = match args.verb {
+        Get | List | Create | Update | Delete => {
+            if operands > 1 {
+                return Err(CliError::Usage(format!(
+                    "CONTAINER is only valid with logs\nUsage: {}",
+                    Logs.usage()
+                )));
+            }
+            (1, 1, "a resource")
+        }
+        Logs => (1, 2, "a pod and at most one container"),
+        Stop | Rm | Rollingupdate => (1, 1, "one controller"),
+        Resize => (2, 2, "a controller and a number of replicas"),
+        Run => (3, 3, "an image, a number of replicas and a controller name"),
+    };
+    if operands < min || operands > max {
+        return Err(CliError::Usage(format!(
+            "{} takes {what}\nUsage: {}",
+            args.verb.name(),
+            args.verb.usage()
+        )));
+    }
+    Ok(())
 }
 
 /// The pod of `kubecfg logs POD`: `NAME`, `pods/NAME` or `/pods/NAME`.
@@ -282,10 +432,11 @@ async fn logs(args: &Args) -> Result<(), CliError> {
 }
 
 async fn run(args: Args) -> Result<String, CliError> {
-    check_logs_only_options(&args)?;
-    // `logs` names a pod, not a resource.
+    check_arguments(&args)?;
+    // `logs` names a pod, not a resource; the controller verbs a controller.
     let (kind, name) = match args.verb {
         Verb::Logs => (ResourceKind::Pods, None),
+        v if v.is_controller_verb() => (ResourceKind::ReplicationControllers, None),
         _ => parse_resource(&args.resource)?,
     };
     let client = HttpClient::new(&args.server)?;
@@ -387,6 +538,9 @@ async fn run(args: Args) -> Result<String, CliError> {
             logs(&args).await?;
             Ok(String::new())
         }
+        Verb::Resize | Verb::Stop | Verb::Rm | Verb::Run | Verb::Rollingupdate => {
+            controller_cmd::run(&args).await
+        }
         Verb::Delete => {
             let name = name.ok_or_else(|| CliError::Usage("delete needs RESOURCE/NAME".into()))?;
             let deleted = client
@@ -444,7 +598,7 @@ mod tests {
     #[test]
     fn logs_arguments() {
         // (argv after `kubecfg`, the log path, or the start of the usage error)
-        let cases: [(&[&str], Result<&str, &str>); 10] = [
+        let cases: [(&[&str], Result<&str, &str>); 11] = [
             (
                 &["logs", "redis"],
                 Ok("/api/v1/namespaces/default/pods/redis/log"),
@@ -464,11 +618,12 @@ mod tests {
             (&["list", "pods", "-f"], Err("-f is only valid with logs")),
             (&["get", "pods/x", "--tail", "3"], Err("--tail is only valid with logs")),
             (&["delete", "pods/x", "--previous"], Err("--previous is only valid with logs")),
+            (&["logs", "redis", "c", "extra"], Err("logs takes a pod and at most one container")),
         ];
         for (argv, want) in cases {
             let args = Args::try_parse_from(std::iter::once("kubecfg").chain(argv.iter().copied()))
                 .expect("parses");
-            let got = check_logs_only_options(&args)
+            let got = check_arguments(&args)
                 .and_then(|()| log_pod(&args.resource))
                 .map(|pod| log_path(&args, &pod))
                 .map_err(|e| e.to_string());
@@ -483,7 +638,7 @@ mod tests {
             &["logs", "redis", "--tail", "-1"][..],
             &["logs", "redis", "--tail", "ten"],
             &["logs"],
-            &["logs", "redis", "c", "extra"],
+            &["logs", "redis", "c", "extra", "more"],
         ] {
             let err = Args::try_parse_from(std::iter::once("kubecfg").chain(argv.iter().copied()))
                 .expect_err("refused");

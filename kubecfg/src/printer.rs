@@ -348,6 +348,17 @@ mod tests {
                 json!({"items": [{"metadata": {"name": "127.0.0.1"}}]}),
                 "Minion identifier\n----------\n127.0.0.1\n",
             ),
+            // v0.5's events: the involved object's name and kind, the status (v1's type),
+            // the reason and the message.
+            (
+                ResourceKind::Events,
+                json!({"items": [{"metadata": {"name": "redis.1"}, "type": "Warning",
+                    "involvedObject": {"kind": "Pod", "name": "redis"},
+                    "reason": "FailedScheduling", "message": "0/1 nodes are available"}]}),
+                "Name                Kind                Status              Reason              Message\n\
+                 ----------          ----------          ----------          ----------          ----------\n\
+                 redis               Pod                 Warning             FailedScheduling    0/1 nodes are available\n",
+            ),
         ];
         for (res, value, want) in cases {
             assert_eq!(print(res, &value, Format::Table).unwrap(), want, "{res:?}");

@@ -147,3 +147,17 @@ pub fn create_seed_documents(url: &str) -> (String, String) {
     );
     (pods, rcs)
 }
+
+/// Polls `f` every 100 ms until it returns `Some`, for up to 20 s.
+pub fn wait_until<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
