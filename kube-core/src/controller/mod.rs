@@ -1,6 +1,6 @@
 //! Pure plans of the controller-manager's controllers (observed state in, actions out).
 
-pub mod garbage_collector;
 pub mod endpoints;
+pub mod garbage_collector;
 pub mod node_lifecycle;
 pub mod replication;

@@ -2,10 +2,13 @@
 //! leader election unless `--leader-elect=false`.
 
 use clap::Parser;
-use kube_runtime::cli::{normalize_args, wait_for_signal};
+use kube_runtime::cli::{normalize_args, parse_duration, wait_for_signal};
 use kube_runtime::client::HttpClient;
 use kube_runtime::controller::Shutdown;
+use kube_runtime::controllers::endpoints::EndpointsConfig;
+use kube_runtime::controllers::garbage_collector::GarbageCollectorConfig;
 use kube_runtime::controllers::manager::{self, ControllerManagerConfig};
+use kube_runtime::controllers::node_lifecycle::NodeLifecycleConfig;
 use kube_runtime::controllers::replication::ReplicationConfig;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -24,6 +27,27 @@ struct Flags {
     /// Replication controllers synced at once.
     #[arg(long = "concurrent-rc-syncs", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
     concurrent_rc_syncs: u16,
+    /// Services whose endpoints are synced at once.
+    #[arg(long = "concurrent-endpoint-syncs", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
+    concurrent_endpoint_syncs: u16,
+    /// How long a node may go without a heartbeat before it is marked Unknown.
+    #[arg(long = "node-monitor-grace-period", default_value = "40s", value_parser = parse_duration)]
+    node_monitor_grace_period: Duration,
+    /// How long a new node has to post its first status.
+    #[arg(long = "node-startup-grace-period", default_value = "60s", value_parser = parse_duration)]
+    node_startup_grace_period: Duration,
+    /// How long a node may be not ready before its pods are evicted.
+    #[arg(long = "pod-eviction-timeout", default_value = "5m", value_parser = parse_duration)]
+    pod_eviction_timeout: Duration,
+    /// Nodes whose pods are evicted per second (0 turns eviction off).
+    #[arg(long = "node-eviction-rate", default_value_t = 0.1)]
+    node_eviction_rate: f64,
+    /// How often every node's health is looked at.
+    #[arg(long = "node-monitor-period", default_value = "5s", value_parser = parse_duration)]
+    node_monitor_period: Duration,
+    /// Run the garbage collector.
+    #[arg(long = "enable-garbage-collector", default_value_t = true, action = clap::ArgAction::Set)]
+    enable_garbage_collector: bool,
     /// Seed of the random source of pod names (default: from the clock).
     #[arg(long)]
     seed: Option<u64>,
@@ -66,8 +90,23 @@ async fn main() -> ExitCode {
         ..ReplicationConfig::default()
     };
     replication.controller.workers = usize::from(flags.concurrent_rc_syncs);
+    let mut endpoints = EndpointsConfig::default();
+    endpoints.controller.workers = usize::from(flags.concurrent_endpoint_syncs);
+    let node_lifecycle = NodeLifecycleConfig {
+        node_monitor_grace_period: flags.node_monitor_grace_period,
+        node_startup_grace_period: flags.node_startup_grace_period,
+        pod_eviction_timeout: flags.pod_eviction_timeout,
+        node_eviction_rate: flags.node_eviction_rate,
+        node_monitor_period: flags.node_monitor_period,
+        ..NodeLifecycleConfig::default()
+    };
     let mut config = ControllerManagerConfig {
         replication: Some(replication),
+        endpoints: Some(endpoints),
+        node_lifecycle: Some(node_lifecycle),
+        garbage_collector: flags
+            .enable_garbage_collector
+            .then(GarbageCollectorConfig::default),
         ..ControllerManagerConfig::default()
     };
     if flags.leader_elect {

@@ -10,6 +10,9 @@
 use crate::client::ApiClient;
 use crate::clock::Clock;
 use crate::controller::Shutdown;
+use crate::controllers::endpoints::{self, EndpointsConfig};
+use crate::controllers::garbage_collector::{self, GarbageCollectorConfig};
+use crate::controllers::node_lifecycle::{self, NodeLifecycleConfig};
 use crate::controllers::replication::{self, ReplicationConfig};
 use crate::informer::SharedInformers;
 use crate::leader_election::{LeaderElectionConfig, LeaderElectionError, LeaderElector};
@@ -27,6 +30,12 @@ pub const LEASE_NAMESPACE: &str = "kube-system";
 pub struct ControllerManagerConfig {
     /// The replication controller.
     pub replication: Option<ReplicationConfig>,
+    /// The endpoints controller.
+    pub endpoints: Option<EndpointsConfig>,
+    /// The node lifecycle controller (heartbeats, evictions).
+    pub node_lifecycle: Option<NodeLifecycleConfig>,
+    /// The garbage collector (owner references, orphaning).
+    pub garbage_collector: Option<GarbageCollectorConfig>,
     /// Leader election over [`LEASE_NAME`]; `None` acts at once, alone.
     pub leader_election: Option<LeaderElectionConfig>,
     /// The source of time of every controller and of the election.
@@ -37,6 +46,9 @@ impl Default for ControllerManagerConfig {
     fn default() -> Self {
         ControllerManagerConfig {
             replication: Some(ReplicationConfig::default()),
+            endpoints: Some(EndpointsConfig::default()),
+            node_lifecycle: Some(NodeLifecycleConfig::default()),
+            garbage_collector: Some(GarbageCollectorConfig::default()),
             leader_election: None,
             clock: Clock::real(),
         }
@@ -68,6 +80,15 @@ impl ControllerManagerConfig {
     /// Gives every controller the manager's clock.
     fn set_clock(&mut self) {
         if let Some(c) = &mut self.replication {
+            c.clock = self.clock.clone();
+        }
+        if let Some(c) = &mut self.endpoints {
+            c.clock = self.clock.clone();
+        }
+        if let Some(c) = &mut self.node_lifecycle {
+            c.clock = self.clock.clone();
+        }
+        if let Some(c) = &mut self.garbage_collector {
             c.clock = self.clock.clone();
         }
     }
@@ -137,6 +158,30 @@ async fn run_controllers<C: ApiClient>(
     let mut running: Vec<Pin<Box<dyn Future<Output = ()> + Send + '_>>> = Vec::new();
     if let Some(c) = &config.replication {
         running.push(Box::pin(replication::run_with(
+            informers,
+            client.clone(),
+            c.clone(),
+            shutdown.clone(),
+        )));
+    }
+    if let Some(c) = &config.endpoints {
+        running.push(Box::pin(endpoints::run_with(
+            informers,
+            client.clone(),
+            c.clone(),
+            shutdown.clone(),
+        )));
+    }
+    if let Some(c) = &config.node_lifecycle {
+        running.push(Box::pin(node_lifecycle::run_with(
+            informers,
+            client.clone(),
+            c.clone(),
+            shutdown.clone(),
+        )));
+    }
+    if let Some(c) = &config.garbage_collector {
+        running.push(Box::pin(garbage_collector::run_with(
             informers,
             client.clone(),
             c.clone(),

@@ -557,7 +557,7 @@ async fn discovery_lists_exactly_the_verbs_served() {
                 .map(|v| v.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
             let want: &[&str] = match r["name"].as_str().unwrap_or_default() {
-                n if n.ends_with("/status") => &["get", "patch", "update"],
+                n if n.ends_with("/status") || n.ends_with("/scale") => &["get", "patch", "update"],
                 n if n.ends_with("/binding") => &["create"],
                 n if n.ends_with("/log") => &["get"],
                 _ => &[

@@ -336,3 +336,77 @@ async fn two_controller_managers_never_make_more_pods_than_asked() {
     );
     c.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_dead_nodes_pods_are_recreated_elsewhere() {
+    let mut c = cluster(2).await;
+    c.client().create(NS, &web(4)).await.expect("create rc");
+    let before = running(&c, 4).await;
+    let on_node_2: BTreeSet<String> = before
+        .iter()
+        .filter(|p| p.spec.node_name == "node-2")
+        .map(|p| p.metadata.name.clone())
+        .collect();
+    assert!(!on_node_2.is_empty(), "node-2 runs some pods");
+    // node-2 stops heartbeating; six minutes later its pods run on node-1.
+    c.stop_node("node-2").await.expect("stop node-2");
+    tokio::time::sleep(Duration::from_secs(6 * 60)).await;
+    let after = running(&c, 4).await;
+    assert!(
+        after.iter().all(|p| p.spec.node_name == "node-1"),
+        "every active pod on node-1: {:?}",
+        after
+            .iter()
+            .map(|p| (&p.metadata.name, &p.spec.node_name))
+            .collect::<Vec<_>>()
+    );
+    assert!(after.iter().all(|p| !on_node_2.contains(&p.metadata.name)));
+    let node: Node = c.client().get("", "node-2").await.expect("node-2");
+    let ready = node.status.conditions.iter().find(|c| c.type_ == "Ready");
+    assert_eq!(ready.map(|c| c.status.as_str()), Some("Unknown"));
+    c.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn deleting_a_controller_collects_its_pods_unless_orphaned() {
+    let c = cluster(2).await;
+    c.client().create(NS, &web(3)).await.expect("create rc");
+    running(&c, 3).await;
+    c.client()
+        .delete::<ReplicationController>(NS, "web")
+        .await
+        .expect("delete rc");
+    eventually("pods collected", 120, || async {
+        pods(&c).await.is_empty().then_some(())
+    })
+    .await;
+    // Orphan: the pods stay, released.
+    c.client()
+        .create(NS, &web(2))
+        .await
+        .expect("create rc again");
+    running(&c, 2).await;
+    let orphan = DeleteOptions {
+        propagation_policy: Some(kube_core::deletion::PropagationPolicy::Orphan),
+        ..DeleteOptions::default()
+    };
+    c.client()
+        .delete_with::<ReplicationController>(NS, "web", &orphan)
+        .await
+        .expect("orphan delete");
+    eventually("controller gone, pods released", 120, || async {
+        let gone = c
+            .client()
+            .get::<ReplicationController>(NS, "web")
+            .await
+            .is_err();
+        let left = pods(&c).await;
+        let released =
+            left.len() == 2 && left.iter().all(|p| p.metadata.owner_references.is_empty());
+        (gone && released).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(running(&c, 2).await.len(), 2, "orphans are not collected");
+    c.shutdown().await;
+}
