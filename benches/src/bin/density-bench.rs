@@ -17,11 +17,16 @@ use kube_core::testing::{PodBuilder, ReplicationControllerBuilder};
 use kube_core::watch::WatchEventType;
 use kube_core::{Node, Pod, ReplicationController};
 use kube_runtime::client::{ApiClient, ListParams};
+use kube_runtime::controllers::garbage_collector::GarbageCollectorConfig;
+use kube_runtime::controllers::manager::ControllerManagerConfig;
 use kube_runtime::local_cluster::LocalCluster;
 use kube_runtime::scheduler::SchedulerConfig;
+use kube_runtime::store::MemoryStore;
 use serde_json::json;
 use std::collections::HashMap;
 use std::error::Error;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -42,6 +47,12 @@ struct Flags {
     /// Replicas per controller (Kubernetes' density test: 30).
     #[arg(long = "pods-per-controller", default_value_t = 30)]
     pods_per_controller: usize,
+    /// Store events kept for watches to resume from (the memory store's default: 100000).
+    #[arg(long, default_value_t = 25_000)]
+    history: usize,
+    /// Run without the garbage collector (to see its share of the work).
+    #[arg(long = "without-gc")]
+    without_gc: bool,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
@@ -78,8 +89,14 @@ async fn main() -> Result<(), BoxError> {
     let flags = Flags::parse();
     let per = flags.pods_per_controller.max(1);
     let start = Instant::now();
+    let store = Arc::new(MemoryStore::with_history_capacity(flags.history));
     let cluster = LocalCluster::builder()
+        .store(store)
         .nodes(flags.nodes)
+        .controller_manager_config(ControllerManagerConfig {
+            garbage_collector: (!flags.without_gc).then(GarbageCollectorConfig::default),
+            ..ControllerManagerConfig::default()
+        })
         .scheduler_config(SchedulerConfig {
             record_scheduled_events: false,
             ..SchedulerConfig::default()
@@ -126,6 +143,8 @@ async fn main() -> Result<(), BoxError> {
         )
         .await?;
     let total = flags.pods;
+    let running_now = Arc::new(AtomicUsize::new(0));
+    let counter = running_now.clone();
     let watch_client = client.clone();
     let watcher = tokio::spawn(async move {
         // First seen, and whether it has been counted Running.
@@ -136,6 +155,7 @@ async fn main() -> Result<(), BoxError> {
             if pod.status.phase == "Running" && !entry.1 {
                 entry.1 = true;
                 latencies.push(now - entry.0);
+                counter.fetch_add(1, Ordering::Relaxed);
             }
         };
         loop {
@@ -188,7 +208,19 @@ async fn main() -> Result<(), BoxError> {
     let latencies = match tokio::time::timeout(Duration::from_secs(flags.timeout), watcher).await {
         Ok(r) => r??,
         Err(_) => {
-            return Err(format!("not all {total} pods Running within {} s", flags.timeout).into())
+            let n = running_now.load(Ordering::Relaxed);
+            println!(
+                "{}",
+                json!({
+                    "nodes": flags.nodes, "pods": total, "running_at_timeout": n,
+                    "timeout_s": flags.timeout, "peak_rss_mb": round(status_mb("VmHWM:"), 0),
+                })
+            );
+            return Err(format!(
+                "only {n} of {total} pods Running within {} s",
+                flags.timeout
+            )
+            .into());
         }
     };
     let elapsed = t0.elapsed();

@@ -165,3 +165,86 @@ async fn scheduled_pods_get_their_node_label_through_conflicts() {
     shutdown.trigger();
     task.await.unwrap();
 }
+
+/// The controller against a whole in-process cluster on virtual time: a replication controller
+/// makes pods, the scheduler places them on hollow nodes, and this controller labels each with
+/// its node, also after a node dies and its pods are recreated elsewhere.
+#[tokio::test(start_paused = true)]
+async fn labels_the_pods_of_a_local_cluster_as_they_move() {
+    use kube_core::testing::{PodBuilder, ReplicationControllerBuilder};
+    use kube_runtime::local_cluster::LocalCluster;
+
+    let clock = Clock::virtual_at(Timestamp::from_unix(1_795_842_000, 0));
+    let mut cluster = LocalCluster::builder()
+        .clock(clock.clone())
+        .nodes(2)
+        .start()
+        .await
+        .expect("cluster");
+    let shutdown = Shutdown::new();
+    let controller = tokio::spawn(run(
+        cluster.client().clone(),
+        clock,
+        ControllerConfig::default(),
+        shutdown.clone(),
+    ));
+    let rc = ReplicationControllerBuilder::new("web")
+        .replicas(4)
+        .selector("app", "web")
+        .template(
+            PodBuilder::new("ignored")
+                .label("app", "web")
+                .container("c", "nginx"),
+        )
+        .build();
+    cluster.client().create("default", &rc).await.expect("rc");
+    let labelled = |cluster: &LocalCluster| {
+        let client = cluster.client().clone();
+        async move {
+            let pods = client
+                .list::<Pod>(Some("default"), &ListParams::default())
+                .await
+                .expect("pods")
+                .items;
+            let live: Vec<Pod> = pods
+                .into_iter()
+                .filter(|p| p.metadata.deletion_timestamp.is_empty())
+                .collect();
+            let all = live.len() == 4
+                && live.iter().all(|p| {
+                    !p.spec.node_name.is_empty()
+                        && p.metadata.labels.get("node") == Some(&p.spec.node_name)
+                });
+            all.then_some(live)
+        }
+    };
+    let mut pods = None;
+    for _ in 0..600 {
+        pods = labelled(&cluster).await;
+        if pods.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(pods.is_some(), "four pods labelled with their node");
+    // node-2 dies; six minutes later its pods run on node-1, labelled so.
+    cluster.stop_node("node-2").await.expect("stop node-2");
+    tokio::time::sleep(Duration::from_secs(6 * 60)).await;
+    let mut moved = None;
+    for _ in 0..600 {
+        moved = labelled(&cluster)
+            .await
+            .filter(|pods| pods.iter().all(|p| p.spec.node_name == "node-1"));
+        if moved.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        moved.is_some(),
+        "every pod on node-1 and labelled node=node-1"
+    );
+    shutdown.trigger();
+    let _ = controller.await;
+    cluster.shutdown().await;
+}

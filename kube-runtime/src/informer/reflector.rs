@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::{broadcast, watch};
 
 /// Events buffered per subscriber before it is told it lagged.
-pub const EVENT_BUFFER: usize = 4096;
+pub const EVENT_BUFFER: usize = 16384;
 
 /// Cache key of an object: `namespace/name`, or `name` when cluster-scoped (client-go's `MetaNamespaceKey`).
 pub fn object_key<T: Object>(obj: &T) -> String {
