@@ -410,3 +410,36 @@ async fn deleting_a_controller_collects_its_pods_unless_orphaned() {
     assert_eq!(running(&c, 2).await.len(), 2, "orphans are not collected");
     c.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn pod_creates_failing_for_a_while_still_end_at_exactly_the_replicas() {
+    use kube_runtime::store::{MemoryStore, SharedStore};
+    use kube_runtime::testing::faulty_store::Times;
+    use kube_runtime::testing::{Fault, FaultyStore, StoreOp};
+
+    let clock = virtual_clock();
+    let faulty = Arc::new(FaultyStore::with_clock(
+        Arc::new(MemoryStore::new()) as SharedStore,
+        clock.clone(),
+    ));
+    // The first five pod creates fail: slow start stops at each failure and retries later.
+    faulty.inject_under(
+        &[StoreOp::Create],
+        "/registry/pods/",
+        Fault::Unavailable,
+        Times::N(5),
+    );
+    let c = LocalCluster::builder()
+        .clock(clock)
+        .store(faulty.clone() as SharedStore)
+        .nodes(2)
+        .start()
+        .await
+        .expect("cluster");
+    c.client().create(NS, &web(10)).await.expect("create rc");
+    running(&c, 10).await;
+    assert_eq!(faulty.faults_fired(), 5, "every injected failure was hit");
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(pods(&c).await.len(), 10, "no more pods than asked");
+    c.shutdown().await;
+}
