@@ -20,6 +20,7 @@ mod replication_controller;
 mod service;
 mod status;
 
+use crate::meta::ObjectMeta;
 use crate::object::Object;
 use serde_json::{Map, Value};
 
@@ -54,6 +55,17 @@ pub trait V1Beta1: Sized {
     fn to_v1beta1(&self) -> serde_json::Value;
 }
 
+/// Carries over from `stored` the metadata v1beta1 cannot express (owner references and
+/// finalizers) into an object decoded from a v1beta1 update, so a seed-era client that writes
+/// back what it read cannot silently drop them (which would release a controller's pods, or
+/// remove an object its finalizers still hold).
+pub fn keep_v1_only_metadata(stored: &ObjectMeta, incoming: &mut ObjectMeta) {
+    incoming
+        .owner_references
+        .clone_from(&stored.owner_references);
+    incoming.finalizers.clone_from(&stored.finalizers);
+}
+
 /// Encodes a list response: `{"kind": "<Kind>List", "apiVersion": "v1beta1", "resourceVersion": N, "selfLink", "items"}`; node lists are `MinionList` and also carry `minions`.
 pub fn list_to_v1beta1<T: V1Beta1 + Object>(
     items: &[T],
@@ -84,6 +96,29 @@ pub fn resource_version_to_v1beta1(rv: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn v1_only_metadata_survives_a_v1beta1_update() {
+        use crate::meta::{ObjectMeta, OwnerReference};
+        let mut stored = ObjectMeta::default();
+        stored.owner_references.push(OwnerReference {
+            name: "rc".into(),
+            uid: "u1".into(),
+            ..OwnerReference::default()
+        });
+        stored.finalizers.push("example.com/hold".into());
+        // A v1beta1 body has neither; whatever it carries is replaced by the stored values.
+        let cases = [ObjectMeta::default(), {
+            let mut m = ObjectMeta::default();
+            m.finalizers.push("other".into());
+            m
+        }];
+        for mut incoming in cases {
+            super::keep_v1_only_metadata(&stored, &mut incoming);
+            assert_eq!(incoming.owner_references, stored.owner_references);
+            assert_eq!(incoming.finalizers, stored.finalizers);
+        }
+    }
+
     use super::*;
     use crate::{Node, Pod};
     use serde_json::json;

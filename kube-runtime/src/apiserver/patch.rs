@@ -233,7 +233,11 @@ fn patched<T: Served>(
     patch.apply(&mut doc)?;
     let bytes = serde_json::to_vec(&doc)
         .map_err(|e| ApiError::Internal(format!("encoding the patched object: {e}")))?;
-    decode::decode_object::<T>(&bytes, false, version, resource)
+    let mut obj: T = decode::decode_object::<T>(&bytes, false, version, resource)?;
+    if version == Version::V1Beta1 {
+        kube_core::v1beta1::keep_v1_only_metadata(current.meta(), obj.meta_mut());
+    }
+    Ok(obj)
 }
 
 #[cfg(test)]

@@ -304,13 +304,22 @@ async fn update<T: Served>(
     req: Request<Incoming>,
 ) -> Result<Response<ApiBody>, ApiError> {
     let name = c.route.name.as_deref().unwrap_or_default();
-    let obj: T = decode_body(srv, c, req).await?;
+    let mut obj: T = decode_body(srv, c, req).await?;
     let ns = match c.route.version {
         Version::V1Beta1 if scope_namespace(c).is_none() && !obj.meta().namespace.is_empty() => {
             obj.meta().namespace.clone()
         }
         _ => item_namespace(c),
     };
+    if c.route.version == Version::V1Beta1 {
+        // v1beta1 cannot carry owner references or finalizers: keep the stored ones. The
+        // update's compare-and-swap still guards the read (a stale resourceVersion is a 409).
+        match c.registry.get::<T>(&ns, name).await {
+            Ok(stored) => kube_core::v1beta1::keep_v1_only_metadata(stored.meta(), obj.meta_mut()),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
     let updated = c.registry.update(&ns, name, obj).await?;
     Ok(object_response(c.route.version, StatusCode::OK, &updated))
 }

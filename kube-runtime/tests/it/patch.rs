@@ -397,3 +397,38 @@ async fn an_oversized_patch_is_413_and_changes_nothing() {
     assert_eq!(code, 413, "{st}");
     assert_eq!(s.snapshot().await, before);
 }
+
+#[tokio::test]
+async fn v1beta1_writes_keep_owner_references_and_finalizers() {
+    let s = TestServer::start().await;
+    let mut body = pod("p", json!({"a": "1"}));
+    body["metadata"]["ownerReferences"] = json!([{
+        "apiVersion": "v1", "kind": "ReplicationController", "name": "rc",
+        "uid": "rc-uid", "controller": true
+    }]);
+    body["metadata"]["finalizers"] = json!(["example.com/hold"]);
+    let (code, created) = s.call(Method::POST, PODS, Some(body)).await;
+    assert_eq!(code, 201, "{created}");
+    // A seed-era client reads the v1beta1 form (which has neither field) and writes it back.
+    let (code, old) = s.call(Method::GET, "/api/v1beta1/pods/p", None).await;
+    assert_eq!(code, 200, "{old}");
+    let mut edited = old.clone();
+    edited["labels"]["a"] = json!("2");
+    let (code, put) = s
+        .call(Method::PUT, "/api/v1beta1/pods/p", Some(edited))
+        .await;
+    assert_eq!(code, 200, "{put}");
+    let (code, patched) = patch(&s, "/api/v1beta1/pods/p", MERGE, r#"{"labels":{"a":"3"}}"#).await;
+    assert_eq!(code, 200, "{patched}");
+    let (_, stored) = s.call(Method::GET, P, None).await;
+    assert_eq!(stored["metadata"]["labels"]["a"], "3", "{stored}");
+    assert_eq!(
+        stored["metadata"]["ownerReferences"][0]["uid"], "rc-uid",
+        "{stored}"
+    );
+    assert_eq!(
+        stored["metadata"]["finalizers"],
+        json!(["example.com/hold"]),
+        "{stored}"
+    );
+}
