@@ -41,6 +41,17 @@ use std::sync::Arc;
 /// Name of the cache index of objects by the uids of their owners.
 pub const OWNER_UID_INDEX: &str = "metadata.ownerReferences.uid";
 
+/// The kinds collected: every served kind but events, which Kubernetes' collector ignores by
+/// default too (they are many, short-lived and owned by nobody).
+pub const COLLECTED: [ResourceKind; 6] = [
+    ResourceKind::Pods,
+    ResourceKind::ReplicationControllers,
+    ResourceKind::Services,
+    ResourceKind::Endpoints,
+    ResourceKind::Nodes,
+    ResourceKind::Leases,
+];
+
 /// Settings of the garbage collector.
 #[derive(Clone, Debug)]
 pub struct GarbageCollectorConfig {
@@ -121,7 +132,7 @@ pub async fn run_with<C: ApiClient>(
 ) {
     let all = ListParams::default();
     let mut caches = Caches::default();
-    for kind in ResourceKind::ALL {
+    for kind in COLLECTED {
         with_resource_type!(kind, T => caches.insert(informers.cache::<T>(None, &all)));
     }
     informers.start();
@@ -132,7 +143,7 @@ pub async fn run_with<C: ApiClient>(
     }
     let ctx = Arc::new(Context { client, caches });
     let mut runs: Vec<BoxFuture<'static, ()>> = Vec::new();
-    for kind in ResourceKind::ALL {
+    for kind in COLLECTED {
         with_resource_type!(kind, T => {
             if let Some(c) = controller_of::<T, C>(&ctx, &config) {
                 runs.push(Box::pin(c.run(
@@ -156,7 +167,7 @@ fn controller_of<T: Object, C: ApiClient>(
     let primary = ctx.caches.get::<T>()?.clone();
     let mut controller =
         Controller::with_config(primary, config.clock.clone(), config.controller.clone());
-    for kind in ResourceKind::ALL {
+    for kind in COLLECTED {
         controller = with_resource_type!(kind, U => watch_related::<T, U, C>(controller, ctx));
     }
     Some(controller)
@@ -217,7 +228,7 @@ async fn release_dependents<T: Object, C: ApiClient>(
     ctx: &Context<C>,
 ) -> Result<(), ApiError> {
     let uid = owner.meta().uid.clone();
-    for kind in ResourceKind::ALL {
+    for kind in COLLECTED {
         with_resource_type!(kind, U => {
             for d in ctx.caches.dependents::<U>(&uid) {
                 remove_owner_references(ctx, d.as_ref(), std::slice::from_ref(&uid)).await?;
@@ -243,7 +254,7 @@ async fn finish_foreground<T: Object, C: ApiClient>(
     ctx: &Context<C>,
 ) -> Result<(), ApiError> {
     let uid = owner.meta().uid.as_str();
-    for kind in ResourceKind::ALL {
+    for kind in COLLECTED {
         let blocked = with_resource_type!(kind, U => ctx
             .caches
             .dependents::<U>(uid)
