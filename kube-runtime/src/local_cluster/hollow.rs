@@ -82,6 +82,14 @@ impl HollowNode {
         self.running = Some((shutdown, task));
     }
 
+    /// Stops the kubelet without waiting (for a cluster dropped without `shutdown`).
+    pub(super) fn abort(&mut self) {
+        if let Some((shutdown, task)) = self.running.take() {
+            shutdown.trigger();
+            task.abort();
+        }
+    }
+
     /// Stops the kubelet: no more heartbeats or syncs (its containers stay in the runtime).
     pub(super) async fn stop(&mut self) {
         if let Some((shutdown, task)) = self.running.take() {

@@ -389,6 +389,9 @@ impl Drop for LocalCluster {
         for c in &self.components {
             c.abort();
         }
+        for node in self.nodes.values_mut() {
+            node.abort();
+        }
         self.informers.shutdown();
     }
 }
