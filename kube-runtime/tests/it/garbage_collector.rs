@@ -2,6 +2,7 @@
 //! (`propagationPolicy`, `preconditions`) over HTTP, and the collector with the replication
 //! controller (an RC's pods collected, or orphaned and released).
 
+use crate::support::eventually;
 use crate::support::TestServer;
 use hyper::Method;
 use kube_core::error::ApiError;
@@ -18,7 +19,6 @@ use kube_runtime::controllers::replication::{self, ReplicationConfig};
 use kube_runtime::testing::recording::{RecordingClient, Verb};
 use kube_runtime::testing::TestCluster;
 use serde_json::{json, Value};
-use std::future::Future;
 use std::time::Duration;
 
 const NS: &str = "default";
@@ -125,25 +125,6 @@ impl Env {
             let _ = t.await;
         }
         self.server.cluster.shutdown().await;
-    }
-}
-
-/// Polls `check` (on paused time, so simulated seconds pass quickly) for up to `secs`.
-async fn eventually<T, F: Future<Output = Option<T>>>(
-    what: &str,
-    secs: u64,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {secs} s waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

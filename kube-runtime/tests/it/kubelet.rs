@@ -2,6 +2,7 @@
 //! restart back-off timings, probes, image pull failures, graceful deletion and adoption after
 //! a restart. The same kubelet code runs on Docker in `kubelet_docker.rs`.
 
+use crate::support::eventually;
 use kube_core::pod::{ExecAction, Pod, Probe};
 use kube_core::runtime::{ContainerRunState, ContainerRuntime, ListFilter};
 use kube_core::testing::PodBuilder;
@@ -13,7 +14,6 @@ use kube_runtime::kubelet::{self, KubeletConfig};
 use kube_runtime::runtime::fake::{FakeCall, ImageBehaviour};
 use kube_runtime::runtime::FakeRuntime;
 use kube_runtime::testing::TestCluster;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -126,25 +126,6 @@ impl Env {
 
 fn pod(name: &str) -> PodBuilder {
     PodBuilder::new(name).node("n1").container("app", APP)
-}
-
-/// Polls `check` (on paused time, so simulated seconds pass quickly) for up to `secs`.
-async fn eventually<T, F: Future<Output = Option<T>>>(
-    what: &str,
-    secs: u64,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {secs} s waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn running(env: &Env, name: &str) -> Pod {

@@ -2,6 +2,7 @@
 //! walkthrough, resizing, controller managers electing a leader, hollow nodes that crash and
 //! come back.
 
+use crate::support::eventually;
 use crate::support::seed_rc;
 use kube_core::pod::PHASE_RUNNING;
 use kube_core::testing::{PodBuilder, ReplicationControllerBuilder};
@@ -14,7 +15,6 @@ use kube_runtime::clock::Clock;
 use kube_runtime::local_cluster::LocalCluster;
 use kube_runtime::runtime::fake::ImageBehaviour;
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,25 +32,6 @@ async fn cluster(nodes: usize) -> LocalCluster {
         .start()
         .await
         .expect("local cluster")
-}
-
-/// Polls `check` every 100 ms of (virtual) time for up to `secs`.
-async fn eventually<T, F: Future<Output = Option<T>>>(
-    what: &str,
-    secs: u64,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {secs} s waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn pods(c: &LocalCluster) -> Vec<Pod> {

@@ -2,6 +2,7 @@
 //! controller references, replacement, scale-down order, adoption, release, status, and the
 //! seed's `redisController`.
 
+use crate::support::eventually;
 use crate::support::seed_rc;
 use kube_core::backoff::Backoff;
 use kube_core::error::ApiError;
@@ -17,7 +18,6 @@ use kube_runtime::controller::{ControllerConfig, QueueConfig, Shutdown};
 use kube_runtime::controllers::replication::{self, ReplicationConfig};
 use kube_runtime::testing::recording::{RecordingClient, Verb};
 use kube_runtime::testing::TestCluster;
-use std::future::Future;
 use std::time::Duration;
 
 const NS: &str = "default";
@@ -124,25 +124,6 @@ fn web(replicas: i32) -> ReplicationController {
                 .container("c", "img"),
         )
         .build()
-}
-
-/// Polls `check` (on paused time, so simulated seconds pass quickly) for up to `secs`.
-async fn eventually<T, F: Future<Output = Option<T>>>(
-    what: &str,
-    secs: u64,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {secs} s waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn owned_by(pod: &Pod, rc: &ReplicationController) -> bool {

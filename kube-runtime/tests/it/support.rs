@@ -165,3 +165,23 @@ pub fn pod(name: &str, labels: Value) -> Value {
         "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}
     })
 }
+
+/// Polls `check` every 100 ms (on paused time, simulated seconds pass at once) for up to
+/// `secs`, and panics naming `what` when it never answers.
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    secs: u64,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {secs} s waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
