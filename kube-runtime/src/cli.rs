@@ -25,6 +25,17 @@ pub fn normalize_args(args: impl Iterator<Item = String>) -> Vec<String> {
         .collect()
 }
 
+/// The machine's host name, lower-cased (node names are DNS subdomains).
+pub fn hostname() -> Result<String, String> {
+    let raw = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map_err(|e| format!("reading the host name: {e}; pass --hostname-override"))?;
+    let name = raw.trim().to_lowercase();
+    if name.is_empty() {
+        return Err("empty host name; pass --hostname-override".into());
+    }
+    Ok(name)
+}
+
 /// Waits for SIGINT or SIGTERM.
 pub async fn wait_for_signal() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

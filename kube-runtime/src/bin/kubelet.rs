@@ -2,7 +2,7 @@
 
 use clap::{Parser, ValueEnum};
 use kube_runtime::cli::{
-    init_logging_or_stderr, master_url, normalize_args, wait_for_signal, LogFlags,
+    hostname, init_logging_or_stderr, master_url, normalize_args, wait_for_signal, LogFlags,
 };
 use kube_runtime::client::HttpClient;
 use kube_runtime::clock::Clock;
@@ -147,15 +147,4 @@ async fn run(flags: Flags) -> Result<(), String> {
     kubelet::run(client, runtime, config, Shutdown::on(wait_for_signal()))
         .await
         .map_err(|e| e.to_string())
-}
-
-/// The machine's host name, lower-cased (node names are DNS subdomains).
-fn hostname() -> Result<String, String> {
-    let raw = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map_err(|e| format!("reading the host name: {e}; pass --hostname-override"))?;
-    let name = raw.trim().to_lowercase();
-    if name.is_empty() {
-        return Err("empty host name; pass --hostname-override".into());
-    }
-    Ok(name)
 }
