@@ -20,6 +20,7 @@ mod kubelet_docker;
 mod leader_election;
 mod lease;
 mod local_cluster;
+mod localkube;
 mod logs;
 mod node_lifecycle;
 mod node_status;
