@@ -30,6 +30,7 @@ mod replication;
 mod runtime_contract;
 mod scale;
 mod scheduler;
+mod seed_flags;
 mod store_contract;
 mod stub_runtime;
 mod support;
