@@ -88,6 +88,13 @@ pub struct LocalkubeFlags {
     /// Image of each pod's infra container.
     #[arg(long = "pod-infra-container-image", alias = "pod_infra_container_image", default_value = DEFAULT_INFRA_IMAGE)]
     pub pod_infra_container_image: String,
+    /// Directory for pods' emptyDir volumes.
+    #[arg(
+        long = "root-dir",
+        alias = "root_dir",
+        default_value = "/var/lib/kubelet"
+    )]
+    pub root_dir: String,
     /// How long a node may go without a heartbeat before it is marked Unknown.
     #[arg(long = "node-monitor-grace-period", alias = "node_monitor_grace_period", default_value = "40s", value_parser = parse_duration)]
     pub node_monitor_grace_period: Duration,
@@ -155,6 +162,7 @@ impl LocalkubeFlags {
         c.kubelet.address = self.kubelet_address;
         c.kubelet.port = self.kubelet_port;
         c.kubelet.pod_infra_image = self.pod_infra_container_image.clone();
+        c.kubelet.volume_root = format!("{}/pods", self.root_dir.trim_end_matches('/'));
         let mut cm = ControllerManagerConfig::default();
         if let Some(n) = &mut cm.node_lifecycle {
             n.node_monitor_grace_period = self.node_monitor_grace_period;
@@ -219,6 +227,7 @@ mod tests {
             "-leader-elect",
             "-enable-garbage-collector=false",
             "-pod_infra_container_image=pause:1",
+            "-root_dir=/tmp/kl/",
             "-v=3",
         ])
         .expect("parse")
@@ -226,6 +235,7 @@ mod tests {
         assert_eq!(c.runtime, RuntimeChoice::Fake { nodes: 3 });
         assert_eq!(c.kubelet.node_name, "127.0.0.1");
         assert_eq!(c.kubelet.pod_infra_image, "pause:1");
+        assert_eq!(c.kubelet.volume_root, "/tmp/kl/pods");
         assert_eq!(c.port, 0);
         assert_eq!(c.store, StoreChoice::Embedded("/tmp/d".into()));
         let n = c.controller_manager.node_lifecycle.expect("node lifecycle");
