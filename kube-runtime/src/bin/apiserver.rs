@@ -4,7 +4,7 @@
 use clap::Parser;
 use kube_core::Store;
 use kube_runtime::apiserver::{ApiServer, ApiServerConfig};
-use kube_runtime::cli::{normalize_args, wait_for_signal};
+use kube_runtime::cli::{init_logging_or_stderr, normalize_args, wait_for_signal, LogFlags};
 use kube_runtime::store::EmbeddedStore;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -51,6 +51,9 @@ struct Flags {
     /// Comma-separated names of static nodes to register at start-up (the seed's `-machines`).
     #[arg(long, value_delimiter = ',')]
     machines: Vec<String>,
+    /// The seed's logging flags (`-v`, `-logtostderr`, `-log_dir`, `-alsologtostderr`).
+    #[command(flatten)]
+    log: LogFlags,
 }
 
 /// Connects to etcd (lazily: the server starts, and answers 503, while etcd is down).
@@ -82,8 +85,8 @@ async fn open_embedded(dir: &std::path::Path) -> Result<Arc<dyn Store>, String> 
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_target(false).init();
     let flags = Flags::parse_from(normalize_args(std::env::args()));
+    init_logging_or_stderr(&flags.log, "apiserver");
     let servers: Vec<String> = flags
         .etcd_servers
         .iter()

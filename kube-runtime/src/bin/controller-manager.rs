@@ -2,7 +2,9 @@
 //! leader election unless `--leader-elect=false`.
 
 use clap::Parser;
-use kube_runtime::cli::{normalize_args, parse_duration, wait_for_signal};
+use kube_runtime::cli::{
+    init_logging_or_stderr, master_url, normalize_args, parse_duration, wait_for_signal, LogFlags,
+};
 use kube_runtime::client::HttpClient;
 use kube_runtime::controller::Shutdown;
 use kube_runtime::controllers::endpoints::EndpointsConfig;
@@ -21,7 +23,7 @@ use std::time::Duration;
     about = "Keeps the cluster matching what was asked (replication, endpoints, node lifecycle, garbage collection)"
 )]
 struct Flags {
-    /// API server URL or host:port.
+    /// API server: `http://host:port`, or the seed's `host:port`.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     master: String,
     /// Replication controllers synced at once.
@@ -66,13 +68,19 @@ struct Flags {
     /// This candidate's identity in the lease (default: host name and process id).
     #[arg(long = "leader-elect-identity")]
     identity: Option<String>,
+    /// The seed's logging flags (`-v`, `-logtostderr`, `-log_dir`, `-alsologtostderr`).
+    #[command(flatten)]
+    log: LogFlags,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_target(false).init();
     let flags = Flags::parse_from(normalize_args(std::env::args()));
-    let client = match HttpClient::new(&flags.master) {
+    init_logging_or_stderr(&flags.log, "controller-manager");
+    let client = match master_url(&flags.master)
+        .map_err(|e| e.to_string())
+        .and_then(|url| HttpClient::new(&url).map_err(|e| e.to_string()))
+    {
         Ok(c) => c,
         Err(e) => {
             eprintln!("controller-manager: {e}");

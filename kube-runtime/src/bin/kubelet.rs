@@ -1,7 +1,9 @@
 //! The kubelet binary: runs the pods bound to this node as containers and reports their status.
 
 use clap::{Parser, ValueEnum};
-use kube_runtime::cli::{normalize_args, wait_for_signal};
+use kube_runtime::cli::{
+    hostname, init_logging_or_stderr, master_url, normalize_args, wait_for_signal, LogFlags,
+};
 use kube_runtime::client::HttpClient;
 use kube_runtime::clock::Clock;
 use kube_runtime::controller::Shutdown;
@@ -29,9 +31,18 @@ enum RuntimeKind {
     about = "Runs this node's pods as containers"
 )]
 struct Flags {
-    /// API server URL or host:port.
+    /// API server: `http://host:port`, or the seed's `host:port`.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     master: String,
+    /// The seed's etcd addresses: accepted and not used (this kubelet reads and writes
+    /// through the API server at `--master`, never etcd).
+    #[arg(
+        long = "etcd-servers",
+        alias = "etcd_servers",
+        value_delimiter = ',',
+        value_name = "URLS"
+    )]
+    etcd_servers: Vec<String>,
     /// Node name (default: the host name).
     #[arg(long = "hostname-override", alias = "hostname_override")]
     hostname_override: Option<String>,
@@ -71,12 +82,15 @@ struct Flags {
     /// Extra label `KEY=VALUE` put on every container (repeatable).
     #[arg(long = "container-label")]
     container_labels: Vec<String>,
+    /// The seed's logging flags (`-v`, `-logtostderr`, `-log_dir`, `-alsologtostderr`).
+    #[command(flatten)]
+    log: LogFlags,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_target(false).init();
     let flags = Flags::parse_from(normalize_args(std::env::args()));
+    init_logging_or_stderr(&flags.log, "kubelet");
     match run(flags).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -87,7 +101,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(flags: Flags) -> Result<(), String> {
-    let client = HttpClient::new(&flags.master).map_err(|e| e.to_string())?;
+    let master = master_url(&flags.master).map_err(|e| e.to_string())?;
+    if !flags.etcd_servers.is_empty() {
+        tracing::info!(
+            "-etcd_servers={} is not used: this kubelet talks to the API server at {master}, never to etcd",
+            flags.etcd_servers.join(",")
+        );
+    }
+    let client = HttpClient::new(&master).map_err(|e| e.to_string())?;
     let node_name = match flags.hostname_override.clone() {
         Some(n) => n,
         None => hostname()?,
@@ -126,15 +147,4 @@ async fn run(flags: Flags) -> Result<(), String> {
     kubelet::run(client, runtime, config, Shutdown::on(wait_for_signal()))
         .await
         .map_err(|e| e.to_string())
-}
-
-/// The machine's host name, lower-cased (node names are DNS subdomains).
-fn hostname() -> Result<String, String> {
-    let raw = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map_err(|e| format!("reading the host name: {e}; pass --hostname-override"))?;
-    let name = raw.trim().to_lowercase();
-    if name.is_empty() {
-        return Err("empty host name; pass --hostname-override".into());
-    }
-    Ok(name)
 }

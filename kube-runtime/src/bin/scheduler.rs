@@ -2,7 +2,9 @@
 
 use clap::Parser;
 use kube_core::scheduler::Framework;
-use kube_runtime::cli::{normalize_args, wait_for_signal};
+use kube_runtime::cli::{
+    init_logging_or_stderr, master_url, normalize_args, wait_for_signal, LogFlags,
+};
 use kube_runtime::client::HttpClient;
 use kube_runtime::scheduler::{self, SchedulerConfig};
 use std::process::ExitCode;
@@ -11,7 +13,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "scheduler", version, about = "Assigns new pods to nodes")]
 struct Flags {
-    /// API server URL or host:port.
+    /// API server: `http://host:port`, or the seed's `host:port`.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     master: String,
     /// Share of feasible nodes to find before scoring (0 = adaptive, as kube-scheduler).
@@ -20,13 +22,19 @@ struct Flags {
     /// Seed of the tie-breaking random source (default: from the clock).
     #[arg(long)]
     seed: Option<u64>,
+    /// The seed's logging flags (`-v`, `-logtostderr`, `-log_dir`, `-alsologtostderr`).
+    #[command(flatten)]
+    log: LogFlags,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_target(false).init();
     let flags = Flags::parse_from(normalize_args(std::env::args()));
-    let client = match HttpClient::new(&flags.master) {
+    init_logging_or_stderr(&flags.log, "scheduler");
+    let client = match master_url(&flags.master)
+        .map_err(|e| e.to_string())
+        .and_then(|url| HttpClient::new(&url).map_err(|e| e.to_string()))
+    {
         Ok(c) => c,
         Err(e) => {
             eprintln!("scheduler: {e}");
