@@ -67,9 +67,12 @@ fn summary(ls: &[Listener]) -> Vec<String> {
         .collect()
 }
 
+/// A case: name, services, endpoints, expected listener summaries.
+type Case = (&'static str, Vec<Service>, Vec<Endpoints>, Vec<&'static str>);
+
 #[test]
 fn desired_listeners_table() {
-    let cases: Vec<(&str, Vec<Service>, Vec<Endpoints>, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "one port, ready endpoints only",
             vec![svc("ns", "web", "127.77.0.1", &[("", "", 80)])],

@@ -15,6 +15,7 @@ pub mod informer;
 pub mod kubelet;
 pub mod leader_election;
 pub mod local_cluster;
+pub mod proxy;
 pub mod registry;
 pub mod runtime;
 pub mod scheduler;
