@@ -68,7 +68,12 @@ fn summary(ls: &[Listener]) -> Vec<String> {
 }
 
 /// A case: name, services, endpoints, expected listener summaries.
-type Case = (&'static str, Vec<Service>, Vec<Endpoints>, Vec<&'static str>);
+type Case = (
+    &'static str,
+    Vec<Service>,
+    Vec<Endpoints>,
+    Vec<&'static str>,
+);
 
 #[test]
 fn desired_listeners_table() {
