@@ -5,8 +5,10 @@
 //!
 //! 1. **short connections**: `--concurrency` clients each repeat connect, send a 64-byte
 //!    request, read the backend's 64-byte answer to EOF (the backend closes), until
-//!    `--connections` are done (after `--warmup` unmeasured ones); requests per second and
-//!    the p50/p99 latency of one whole connection, first directly, then through the proxy;
+//!    `--connections` are done (after `--warmup` unmeasured ones): requests per second,
+//!    first directly, then through the proxy; then `--latency-connections` made one at a
+//!    time: the p50/p99 latency of one whole connection without queueing (`added_p99_us` is
+//!    the difference of these p99s; the loaded p99s are reported as `loaded_*`);
 //! 2. **throughput**: `--streams` long-lived connections read what a backend writes as fast
 //!    as it can for `--throughput-secs`; MB/s (10^6 bytes), directly, then through the proxy;
 //! 3. **localkube**: the `localkube` binary next to this one started with `--runtime fake`,
@@ -54,9 +56,12 @@ struct Args {
     /// Unmeasured short connections before each measured run.
     #[arg(long, default_value_t = 2_000)]
     warmup: usize,
-    /// Concurrent clients.
+    /// Concurrent clients of the rps runs.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Connections of the latency runs, made one at a time (queueing-free latency).
+    #[arg(long, default_value_t = 3_000)]
+    latency_connections: usize,
     /// Long-lived connections of the throughput runs.
     #[arg(long, default_value_t = 1)]
     streams: usize,
@@ -160,12 +165,28 @@ async fn bench(args: &Args) -> Result<Value, BoxError> {
     let rr_proxy = SocketAddr::new(wanted[0].ip, args.service_port);
     let stream_proxy = SocketAddr::new(wanted[1].ip, args.service_port);
 
-    eprintln!("short connections, direct ({rr_backend})");
-    let direct = short_connections(rr_backend, args).await?;
+    eprintln!(
+        "short connections, direct ({rr_backend}): {} clients",
+        args.concurrency
+    );
+    let direct =
+        short_connections(rr_backend, args.connections, args.concurrency, args.warmup).await?;
     eprintln!("  {direct:?}");
-    eprintln!("short connections, through the proxy ({rr_proxy})");
-    let proxied = short_connections(rr_proxy, args).await?;
+    eprintln!(
+        "short connections, through the proxy ({rr_proxy}): {} clients",
+        args.concurrency
+    );
+    let proxied =
+        short_connections(rr_proxy, args.connections, args.concurrency, args.warmup).await?;
     eprintln!("  {proxied:?}");
+    eprintln!("latency, one connection at a time, direct");
+    let direct_lat =
+        short_connections(rr_backend, args.latency_connections, 1, args.warmup / 10).await?;
+    eprintln!("  {direct_lat:?}");
+    eprintln!("latency, one connection at a time, through the proxy");
+    let proxied_lat =
+        short_connections(rr_proxy, args.latency_connections, 1, args.warmup / 10).await?;
+    eprintln!("  {proxied_lat:?}");
     eprintln!("throughput, direct");
     let direct_mbps = throughput(stream_backend, args).await?;
     eprintln!("  {direct_mbps:.0} MB/s");
@@ -179,11 +200,13 @@ async fn bench(args: &Args) -> Result<Value, BoxError> {
         "direct_rps": round(direct.rps, 0),
         "proxy_rps": round(proxied.rps, 0),
         "ratio": round(proxied.rps / direct.rps, 3),
-        "direct_p50_us": round(direct.p50_us, 0),
-        "direct_p99_us": round(direct.p99_us, 0),
-        "proxy_p50_us": round(proxied.p50_us, 0),
-        "proxy_p99_us": round(proxied.p99_us, 0),
-        "added_p99_us": round(proxied.p99_us - direct.p99_us, 0),
+        "added_p99_us": round(proxied_lat.p99_us - direct_lat.p99_us, 0),
+        "direct_p50_us": round(direct_lat.p50_us, 0),
+        "direct_p99_us": round(direct_lat.p99_us, 0),
+        "proxy_p50_us": round(proxied_lat.p50_us, 0),
+        "proxy_p99_us": round(proxied_lat.p99_us, 0),
+        "loaded_direct_p99_us": round(direct.p99_us, 0),
+        "loaded_proxy_p99_us": round(proxied.p99_us, 0),
         "direct_mbps": round(direct_mbps, 0),
         "proxy_mbps": round(proxy_mbps, 0),
         "throughput_ratio": round(proxy_mbps / direct_mbps, 3),
@@ -277,10 +300,16 @@ async fn one_connection(addr: SocketAddr) -> Result<(), BoxError> {
     Ok(())
 }
 
-async fn short_connections(addr: SocketAddr, args: &Args) -> Result<Short, BoxError> {
-    run_connections(addr, args.warmup, args.concurrency).await?;
+/// `total` measured connections from `concurrency` clients, after `warmup` unmeasured ones.
+async fn short_connections(
+    addr: SocketAddr,
+    total: usize,
+    concurrency: usize,
+    warmup: usize,
+) -> Result<Short, BoxError> {
+    run_connections(addr, warmup, concurrency).await?;
     let start = Instant::now();
-    let mut latencies = run_connections(addr, args.connections, args.concurrency).await?;
+    let mut latencies = run_connections(addr, total, concurrency).await?;
     let elapsed = start.elapsed().as_secs_f64();
     latencies.sort();
     Ok(Short {
