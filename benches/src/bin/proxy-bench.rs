@@ -71,6 +71,9 @@ struct Args {
     /// Worker threads of the tokio runtime (backends, proxy and clients share it).
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Forward with tokio's buffered copy instead of `splice(2)`.
+    #[arg(long)]
+    no_splice: bool,
     /// Port of both services (unprivileged; each has its own loopback IP).
     #[arg(long, default_value_t = 18080)]
     service_port: u16,
@@ -134,6 +137,7 @@ async fn bench(args: &Args) -> Result<Value, BoxError> {
     let shutdown = Shutdown::new();
     let proxier = Proxier::new(ProxyConfig {
         bind_interface: Some("lo".into()),
+        splice: !args.no_splice && cfg!(target_os = "linux"),
         ..ProxyConfig::default()
     });
     let mut bound = proxier.listeners();
@@ -205,6 +209,7 @@ async fn bench(args: &Args) -> Result<Value, BoxError> {
         "direct_p99_us": round(direct_lat.p99_us, 0),
         "proxy_p50_us": round(proxied_lat.p50_us, 0),
         "proxy_p99_us": round(proxied_lat.p99_us, 0),
+        "splice": !args.no_splice && cfg!(target_os = "linux"),
         "loaded_direct_p99_us": round(direct.p99_us, 0),
         "loaded_proxy_p99_us": round(proxied.p99_us, 0),
         "direct_mbps": round(direct_mbps, 0),

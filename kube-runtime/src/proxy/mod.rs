@@ -19,6 +19,8 @@
 //! [`Proxier::listeners`] publishes the bound addresses for tests and embedders.
 
 pub mod addresses;
+#[cfg(target_os = "linux")]
+mod splice;
 mod tcp;
 mod udp;
 
@@ -62,6 +64,9 @@ pub struct ProxyConfig {
     pub dial_timeouts: Vec<Duration>,
     /// Delays between attempts to bind an address that failed.
     pub bind_retry: Backoff,
+    /// Forward TCP bytes with `splice(2)` (Linux only; no copy through user space) instead
+    /// of tokio's buffered copy.
+    pub splice: bool,
 }
 
 impl Default for ProxyConfig {
@@ -75,6 +80,7 @@ impl Default for ProxyConfig {
                 .map(Duration::from_millis)
                 .collect(),
             bind_retry: Backoff::new(Duration::from_secs(1), Duration::from_secs(60)),
+            splice: cfg!(target_os = "linux"),
         }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 
-/// Size of each direction's copy buffer.
+/// Size of each direction's copy buffer (without `splice(2)`).
 const COPY_BUFFER: usize = 64 * 1024;
 
 /// Accepts connections on `listener` for `service` until the task is aborted.
@@ -58,13 +58,29 @@ async fn serve(
     let _ = inbound.set_nodelay(true);
     let _ = outbound.set_nodelay(true);
     tokio::select! {
-        r = tokio::io::copy_bidirectional_with_sizes(&mut inbound, &mut outbound, COPY_BUFFER, COPY_BUFFER) => {
+        r = forward(&mut inbound, &mut outbound, shared.config.splice) => {
             if let Err(e) = r {
                 tracing::debug!(service = %service, client = %peer, error = %e, "proxy: connection ended");
             }
         }
         _ = shutdown.triggered() => {}
     }
+}
+
+/// Copies both ways with half-close: with `splice(2)` when asked for and on Linux (no copy
+/// through user space), else with tokio's buffered copy.
+async fn forward(
+    a: &mut TcpStream,
+    b: &mut TcpStream,
+    splice: bool,
+) -> std::io::Result<(u64, u64)> {
+    #[cfg(target_os = "linux")]
+    if splice {
+        return super::splice::bidirectional(a, b).await;
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = splice;
+    tokio::io::copy_bidirectional_with_sizes(a, b, COPY_BUFFER, COPY_BUFFER).await
 }
 
 /// Connects to the service's next endpoint; on refusal or timeout to the one after, with the

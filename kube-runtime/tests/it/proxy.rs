@@ -19,7 +19,7 @@ use kube_runtime::testing::TestCluster;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -495,5 +495,70 @@ async fn udp_sessions_stick_to_one_endpoint_until_idle() {
         Some("c"),
         "a fresh session takes the next endpoint in turn"
     );
+    env.stop().await;
+}
+
+/// A TCP backend that reads to EOF, then answers the byte count and a checksum, and closes.
+async fn counting_backend() -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind backend");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                if s.read_to_end(&mut data).await.is_ok() {
+                    let answer = format!("{} {}", data.len(), checksum(&data));
+                    let _ = s.write_all(answer.as_bytes()).await;
+                }
+            });
+        }
+    });
+    (addr, task)
+}
+
+fn checksum(data: &[u8]) -> u64 {
+    data.iter()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)))
+}
+
+#[tokio::test]
+async fn half_close_and_large_transfers_pass_through_intact_with_splice() {
+    half_close_and_large_transfers(true, "127.77.9.1").await;
+}
+
+#[tokio::test]
+async fn half_close_and_large_transfers_pass_through_intact_with_buffered_copy() {
+    half_close_and_large_transfers(false, "127.77.9.2").await;
+}
+
+async fn half_close_and_large_transfers(splice: bool, ip: &str) {
+    let mut env = Env::with_config(ProxyConfig {
+        splice,
+        ..ProxyConfig::default()
+    })
+    .await;
+    let (backend, _t) = counting_backend().await;
+    env.service("bulk", ip, &[backend]).await;
+    env.wait_bound(tcp(ip), true).await;
+
+    for size in [0usize, 1, 100_000, 3 * 1024 * 1024 + 7] {
+        let data: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+        let mut s = TcpStream::connect(sa(ip)).await.expect("connect");
+        s.write_all(&data).await.expect("send");
+        // Half-close: the backend only answers after reading EOF.
+        s.shutdown().await.expect("shutdown write");
+        let mut answer = String::new();
+        tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut answer))
+            .await
+            .expect("answer within 10 s")
+            .expect("read answer");
+        assert_eq!(
+            answer,
+            format!("{size} {}", checksum(&data)),
+            "{size} bytes"
+        );
+    }
     env.stop().await;
 }
