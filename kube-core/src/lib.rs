@@ -26,6 +26,7 @@ pub mod node;
 pub mod object;
 pub mod patch;
 pub mod pod;
+pub mod proxy;
 pub mod quantity;
 pub mod rand;
 pub mod replication_controller;

@@ -16,6 +16,7 @@ pub mod kubelet;
 pub mod leader_election;
 pub mod local_cluster;
 pub mod localkube;
+pub mod proxy;
 pub mod registry;
 pub mod runtime;
 pub mod scheduler;

@@ -26,6 +26,7 @@ mod node_lifecycle;
 mod node_status;
 mod patch;
 mod probes;
+mod proxy;
 mod replication;
 mod runtime_contract;
 mod scale;
