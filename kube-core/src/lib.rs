@@ -16,6 +16,7 @@ pub mod error;
 pub mod event;
 pub mod fields;
 pub mod intstr;
+pub mod ip_allocator;
 pub mod kubelet;
 pub mod labels;
 pub mod leader;

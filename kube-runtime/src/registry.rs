@@ -5,6 +5,9 @@
 //! defaulting, validation, compare-and-swap and watch semantics.
 
 mod scale;
+mod service_ip;
+
+pub use service_ip::{default_service_ip_range, SERVICE_IP_RANGE_KEY};
 
 use crate::clock::Clock;
 use kube_core::deletion::{finalized, plan_delete, Deletion};
@@ -121,6 +124,7 @@ impl<T: Strategy> RegistryWatch<T> {
 pub struct Registry {
     store: Arc<dyn Store>,
     clock: Clock,
+    service_ips: Arc<service_ip::ServiceIps>,
 }
 
 impl Registry {
@@ -131,7 +135,19 @@ impl Registry {
 
     /// A registry over `store` whose timestamps (creation, binding) come from `clock`.
     pub fn with_clock(store: Arc<dyn Store>, clock: Clock) -> Registry {
-        Registry { store, clock }
+        Registry {
+            store,
+            clock,
+            service_ips: Arc::new(service_ip::ServiceIps::new(default_service_ip_range())),
+        }
+    }
+
+    /// The same registry (clock, service IP range) over another store, e.g. a dry-run view.
+    pub fn with_store(&self, store: Arc<dyn Store>) -> Registry {
+        Registry {
+            store,
+            ..self.clone()
+        }
     }
 
     /// The clock the registry stamps objects with.
@@ -175,7 +191,20 @@ impl Registry {
                 return Err(invalid(&o, errors));
             }
             let key = T::RESOURCE.key(&o.meta().namespace, &o.meta().name);
-            match self.store.create(&key, encode(&o)?).await {
+            // A service's cluster IP, released again if the object is not stored.
+            let claimed = self.claim_service_ip(&mut o).await?;
+            let value = match encode(&o) {
+                Ok(value) => value,
+                Err(e) => {
+                    self.release_service_ip(claimed).await;
+                    return Err(e);
+                }
+            };
+            let written = self.store.create(&key, value).await;
+            if written.is_err() {
+                self.release_service_ip(claimed).await;
+            }
+            match written {
                 Ok(kv) => {
                     o.meta_mut().resource_version = kv.mod_revision.to_string();
                     return Ok(o);
@@ -336,12 +365,16 @@ impl Registry {
         obj.meta_mut().resource_version.clear();
         // Removing the last finalizer of an object whose deletion is otherwise done removes it
         // (a compare-and-swap delete; watchers see DELETED).
-        let kv = if finalized(obj.meta()) {
+        let removed = finalized(obj.meta());
+        let kv = if removed {
             self.store.delete(&key, Some(expected)).await
         } else {
             self.store.update(&key, encode(&obj)?, expected).await
         }
         .map_err(|e| store_error(e, info.plural, name))?;
+        if removed {
+            self.release_service_ip_of(&old).await;
+        }
         obj.meta_mut().resource_version = kv.mod_revision.to_string();
         Ok(obj)
     }
@@ -452,7 +485,11 @@ impl Registry {
                 Deletion::Pending => return Ok(obj),
                 Deletion::Immediate => {
                     match self.store.delete(&key, Some(current.mod_revision)).await {
-                        Ok(kv) => return decode(&kv),
+                        Ok(kv) => {
+                            let removed: T = decode(&kv)?;
+                            self.release_service_ip_of(&removed).await;
+                            return Ok(removed);
+                        }
                         Err(e) => e,
                     }
                 }

@@ -20,7 +20,7 @@ pub use codec::MAX_BODY_BYTES;
 pub use resource::Served;
 
 use crate::clock::Clock;
-use crate::registry::Registry;
+use crate::registry::{default_service_ip_range, Registry};
 use crate::store::DryRunStore;
 use codec::{error_response, json_response, text_response};
 use hyper::body::Incoming;
@@ -29,6 +29,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use kube_core::error::ApiError;
+use kube_core::ip_allocator::Ipv4Cidr;
 use kube_core::{Node, Store};
 use metrics::Metrics;
 use router::Route;
@@ -57,6 +58,9 @@ pub struct ApiServerConfig {
     pub default_watch_timeout: Duration,
     /// The clock objects are stamped with (creation, binding); real unless a test injects one.
     pub clock: Clock,
+    /// The range service cluster IPs are allocated from (the seed's `--portal-net`);
+    /// Kubernetes' default `10.0.0.0/24`.
+    pub portal_net: Ipv4Cidr,
 }
 
 impl Default for ApiServerConfig {
@@ -67,6 +71,7 @@ impl Default for ApiServerConfig {
             max_body_bytes: MAX_BODY_BYTES,
             default_watch_timeout: Duration::from_secs(30 * 60),
             clock: Clock::real(),
+            portal_net: default_service_ip_range(),
         }
     }
 }
@@ -124,7 +129,8 @@ impl ApiServer {
     /// A server over `store`.
     pub fn new(store: Arc<dyn Store>, config: ApiServerConfig) -> Arc<ApiServer> {
         Arc::new(ApiServer {
-            registry: Registry::with_clock(store, config.clock.clone()),
+            registry: Registry::with_clock(store, config.clock.clone())
+                .with_service_ip_range(config.portal_net),
             metrics: Metrics::default(),
             kubelets: logs::KubeletClient::default(),
             config,
@@ -143,7 +149,7 @@ impl ApiServer {
     pub fn registry_for(&self, dry_run: bool) -> Registry {
         if dry_run {
             let dry = DryRunStore::new(self.registry.store().clone());
-            Registry::with_clock(Arc::new(dry), self.registry.clock().clone())
+            self.registry.with_store(Arc::new(dry))
         } else {
             self.registry.clone()
         }

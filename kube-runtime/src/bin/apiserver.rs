@@ -2,6 +2,7 @@
 //! with `--etcd-servers` (needs the `etcd` cargo feature).
 
 use clap::Parser;
+use kube_core::ip_allocator::Ipv4Cidr;
 use kube_core::Store;
 use kube_runtime::apiserver::{ApiServer, ApiServerConfig};
 use kube_runtime::cli::{init_logging_or_stderr, normalize_args, wait_for_signal, LogFlags};
@@ -54,6 +55,14 @@ struct Flags {
     /// The seed's logging flags (`-v`, `-logtostderr`, `-log_dir`, `-alsologtostderr`).
     #[command(flatten)]
     log: LogFlags,
+    /// The IPv4 range services get their cluster IPs from (the seed's `-portal_net`).
+    #[arg(
+        long = "portal-net",
+        aliases = ["portal_net", "service-cluster-ip-range", "service_cluster_ip_range"],
+        value_name = "CIDR",
+        default_value = "10.0.0.0/24"
+    )]
+    portal_net: Ipv4Cidr,
 }
 
 /// Connects to etcd (lazily: the server starts, and answers 503, while etcd is down).
@@ -114,6 +123,7 @@ async fn main() -> ExitCode {
     let config = ApiServerConfig {
         address: flags.address,
         port: flags.port,
+        portal_net: flags.portal_net,
         ..ApiServerConfig::default()
     };
     let server = ApiServer::new(store, config);

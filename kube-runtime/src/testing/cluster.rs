@@ -66,7 +66,9 @@ impl TestClusterBuilder {
             .start()
             .await?;
         let http = HttpClient::new(&server.url())?;
-        let in_process = InProcessClient::new(Registry::with_clock(store.clone(), clock.clone()));
+        let in_process = InProcessClient::new(
+            Registry::with_clock(store.clone(), clock.clone()).with_service_ip_range(config.portal_net),
+        );
         Ok(TestCluster {
             store,
             clock,
