@@ -1,7 +1,9 @@
 //! The proxy binary: serves every service on its cluster IP and forwards to its endpoints.
 
 use clap::Parser;
-use kube_runtime::cli::{normalize_args, wait_for_signal};
+use kube_runtime::cli::{
+    init_logging_or_stderr, master_url, normalize_args, wait_for_signal, LogFlags,
+};
 use kube_runtime::client::HttpClient;
 use kube_runtime::controller::Shutdown;
 use kube_runtime::proxy::{self, ProxyConfig};
@@ -15,19 +17,25 @@ use std::process::ExitCode;
     about = "Serves each service on its cluster IP, balancing connections over its endpoints"
 )]
 struct Flags {
-    /// API server URL or host:port.
+    /// API server: `http://host:port`, or the seed's `host:port`.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     master: String,
     /// Interface non-loopback cluster IPs are added to (default: docker0 when it exists, else lo).
     #[arg(long = "bind-interface")]
     bind_interface: Option<String>,
+    /// The seed's logging flags (`-v`, `-logtostderr`, `-log_dir`, `-alsologtostderr`).
+    #[command(flatten)]
+    log: LogFlags,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_target(false).init();
     let flags = Flags::parse_from(normalize_args(std::env::args()));
-    let client = match HttpClient::new(&flags.master) {
+    init_logging_or_stderr(&flags.log, "proxy");
+    let client = match master_url(&flags.master)
+        .map_err(|e| e.to_string())
+        .and_then(|url| HttpClient::new(&url).map_err(|e| e.to_string()))
+    {
         Ok(c) => c,
         Err(e) => {
             eprintln!("proxy: {e}");
@@ -35,7 +43,7 @@ async fn main() -> ExitCode {
         }
     };
     let config = ProxyConfig {
-        bind_interface: flags.bind_interface,
+        bind_interface: flags.bind_interface.clone(),
         ..ProxyConfig::default()
     };
     tracing::info!("proxy watching {}", client.base_url());

@@ -5,10 +5,20 @@ use crate::cli::{parse_duration, parse_go_bool, LogFlags};
 use crate::controllers::garbage_collector::GarbageCollectorConfig;
 use crate::controllers::manager::ControllerManagerConfig;
 use crate::kubelet::config::{DEFAULT_INFRA_IMAGE, DEFAULT_PORT};
+use crate::proxy::ProxyConfig;
 use clap::{ArgAction, ValueEnum};
+use kube_core::ip_allocator::Ipv4Cidr;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// Parses a `KEY=VALUE` label flag.
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{text:?}: expected KEY=VALUE")),
+    }
+}
 
 /// Which container runtime runs the pods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,6 +105,24 @@ pub struct LocalkubeFlags {
         default_value = "/var/lib/kubelet"
     )]
     pub root_dir: String,
+    /// Labels (`KEY=VALUE`) put on every container the kubelet starts, besides its own.
+    #[arg(long = "container-label", alias = "container_label", value_parser = parse_label)]
+    pub container_labels: Vec<(String, String)>,
+    /// The IPv4 range services get their cluster IPs from (the seed's `-portal_net`).
+    #[arg(
+        long = "portal-net",
+        aliases = ["portal_net", "service-cluster-ip-range", "service_cluster_ip_range"],
+        value_name = "CIDR",
+        default_value = "10.0.0.0/24"
+    )]
+    pub portal_net: Ipv4Cidr,
+    /// Run the service proxy.
+    #[arg(long = "proxy", default_value = "true", value_parser = parse_go_bool, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub proxy: bool,
+    /// Interface the proxy adds non-loopback cluster IPs to (default: docker0 when it exists,
+    /// else lo).
+    #[arg(long = "bind-interface", alias = "bind_interface")]
+    pub bind_interface: Option<String>,
     /// How long a node may go without a heartbeat before it is marked Unknown.
     #[arg(long = "node-monitor-grace-period", alias = "node_monitor_grace_period", default_value = "40s", value_parser = parse_duration)]
     pub node_monitor_grace_period: Duration,
@@ -163,6 +191,14 @@ impl LocalkubeFlags {
         c.kubelet.port = self.kubelet_port;
         c.kubelet.pod_infra_image = self.pod_infra_container_image.clone();
         c.kubelet.volume_root = format!("{}/pods", self.root_dir.trim_end_matches('/'));
+        c.kubelet
+            .extra_container_labels
+            .extend(self.container_labels.iter().cloned());
+        c.portal_net = self.portal_net;
+        c.proxy = self.proxy.then(|| ProxyConfig {
+            bind_interface: self.bind_interface.clone(),
+            ..ProxyConfig::default()
+        });
         let mut cm = ControllerManagerConfig::default();
         if let Some(n) = &mut cm.node_lifecycle {
             n.node_monitor_grace_period = self.node_monitor_grace_period;
@@ -211,7 +247,7 @@ mod tests {
         );
         assert!(c.controller_manager.leader_election.is_none());
         assert!(c.controller_manager.garbage_collector.is_some());
-        assert!(c.proxy);
+        assert!(c.proxy.is_some());
     }
 
     #[test]

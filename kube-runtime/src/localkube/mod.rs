@@ -12,12 +12,14 @@ mod flags;
 pub use flags::{LocalkubeFlags, RuntimeKind};
 
 use crate::apiserver::{ApiServer, ApiServerConfig, RunningServer};
+use kube_core::ip_allocator::Ipv4Cidr;
 use crate::client::InProcessClient;
 use crate::clock::Clock;
 use crate::controller::Shutdown;
 use crate::controllers::manager::{self, ControllerManagerConfig};
 use crate::informer::SharedInformers;
 use crate::kubelet::{self, KubeletConfig, SharedPods};
+use crate::proxy::{self, ProxyConfig};
 use crate::runtime::{DockerRuntime, FakeRuntime};
 use crate::scheduler::{self, SchedulerConfig};
 use crate::store::EmbeddedStore;
@@ -83,9 +85,10 @@ pub struct LocalkubeConfig {
     pub scheduler: SchedulerConfig,
     /// The controller manager's settings (leader election off by default: one process).
     pub controller_manager: ControllerManagerConfig,
-    /// Whether to run the service proxy.
-    // proxy: read by `Localkube::start` once `kube_runtime::proxy::run_with` is wired there.
-    pub proxy: bool,
+    /// The service proxy's settings; `None` runs no proxy.
+    pub proxy: Option<ProxyConfig>,
+    /// The range service cluster IPs are allocated from (the seed's `--portal-net`).
+    pub portal_net: Ipv4Cidr,
 }
 
 impl LocalkubeConfig {
@@ -103,7 +106,8 @@ impl LocalkubeConfig {
             kubelet: KubeletConfig::new(node_name),
             scheduler: SchedulerConfig::default(),
             controller_manager: ControllerManagerConfig::default(),
-            proxy: true,
+            proxy: Some(ProxyConfig::default()),
+            portal_net: ApiServerConfig::default().portal_net,
         }
     }
 }
@@ -170,6 +174,7 @@ impl Localkube {
                 address: config.address,
                 port: config.port,
                 clock: clock.clone(),
+                portal_net: config.portal_net,
                 ..ApiServerConfig::default()
             },
         );
@@ -230,8 +235,18 @@ impl Localkube {
                 }
             }));
         }
-        // proxy: when `config.proxy`, spawn `crate::proxy::run_with(&informers, client.clone(),
-        // ProxyConfig { .. }, shutdown.clone())` here and push its task onto `tasks`.
+        if let Some(proxy_config) = config.proxy {
+            let proxy_config = ProxyConfig {
+                clock: clock.clone(),
+                ..proxy_config
+            };
+            let (informers, client, stop) = (informers.clone(), client.clone(), shutdown.clone());
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = proxy::run_with(&informers, client, proxy_config, stop).await {
+                    tracing::error!(error = %e, "proxy stopped");
+                }
+            }));
+        }
         informers.start();
         Ok(Localkube {
             server: Some(running),

@@ -165,7 +165,8 @@ fn apiserver_takes_the_seeds_flags() {
     let mut args: Vec<String> = [
         "-address=127.0.0.1".to_string(),
         format!("-port={}", free_port()),
-        // -portal_net: added with cluster IP allocation
+        // The shell removes the seed's quotes around 172.0.0.0/16.
+        "-portal_net=172.0.0.0/16".to_string(),
         "-etcd_servers=http://127.0.0.1:4001".to_string(),
         "-machines=127.0.0.1".to_string(),
     ]
