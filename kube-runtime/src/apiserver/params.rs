@@ -11,6 +11,7 @@ use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
 use kube_core::store::Revision;
+use kube_core::table::IncludeObject;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -27,8 +28,9 @@ const BOOLEANS: [&str; 5] = [
 const COUNTS: [&str; 3] = ["timeoutSeconds", "limit", "gracePeriodSeconds"];
 
 /// Parameters with a fixed set of values.
-const ENUMS: [(&str, &[&str]); 3] = [
+const ENUMS: [(&str, &[&str]); 4] = [
     ("dryRun", &["All"]),
+    ("includeObject", &IncludeObject::VALUES),
     ("propagationPolicy", &["Orphan", "Background", "Foreground"]),
     ("resourceVersionMatch", &["NotOlderThan", "Exact"]),
 ];
@@ -57,6 +59,8 @@ pub struct Params {
     pub dry_run: bool,
     /// `fieldManager`, when non-empty (validated; not recorded yet).
     pub field_manager: Option<String>,
+    /// `includeObject` (Table responses): what each row carries; `Metadata` by default.
+    pub include_object: IncludeObject,
 }
 
 impl Params {
@@ -109,6 +113,10 @@ impl Params {
             check_field_manager(m)?;
         }
         Ok(Params {
+            include_object: query
+                .get("includeObject")
+                .and_then(|v| IncludeObject::parse(v))
+                .unwrap_or_default(),
             dry_run: query.get("dryRun").is_some_and(|v| v == "All"),
             field_manager,
             watch,
@@ -272,6 +280,7 @@ mod tests {
             ("dryRun", "Some"),
             ("propagationPolicy", "Now"),
             ("resourceVersionMatch", "Newest"),
+            ("includeObject", "object"),
             ("labelSelector", "a in ("),
             ("fieldSelector", "=="),
             ("dryRun", "all"),
@@ -302,6 +311,7 @@ mod tests {
                 ("gracePeriodSeconds", "0"),
                 ("pretty", "TRUE"),
                 ("dryRun", "All"),
+                ("includeObject", "None"),
                 ("labelSelector", "app=web"),
                 ("unknown", "anything"),
             ]),
@@ -309,6 +319,7 @@ mod tests {
         )
         .expect("valid");
         assert!(p.watch && p.dry_run);
+        assert_eq!(p.include_object, IncludeObject::None);
         assert_eq!(p.field_manager, None);
         assert_eq!(p.resource_version, Some(42));
         assert_eq!(p.timeout, Some(Duration::from_secs(30)));

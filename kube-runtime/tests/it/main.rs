@@ -32,4 +32,5 @@ mod scheduler;
 mod store_contract;
 mod stub_runtime;
 mod support;
+mod table;
 mod watch;
