@@ -9,6 +9,7 @@ mod dry_run;
 mod endpoints_controller;
 #[cfg(feature = "etcd")]
 mod etcd;
+mod events;
 mod fake_runtime;
 mod faulty_store;
 mod garbage_collector;
