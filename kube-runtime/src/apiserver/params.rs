@@ -59,6 +59,8 @@ pub struct Params {
     pub dry_run: bool,
     /// `fieldManager`, when non-empty (validated; not recorded yet).
     pub field_manager: Option<String>,
+    /// `allowWatchBookmarks` (watch): send `BOOKMARK` events periodically.
+    pub allow_watch_bookmarks: bool,
     /// `includeObject` (Table responses): what each row carries; `Metadata` by default.
     pub include_object: IncludeObject,
 }
@@ -112,7 +114,12 @@ impl Params {
         if let Some(m) = &field_manager {
             check_field_manager(m)?;
         }
+        let allow_watch_bookmarks = match query.get("allowWatchBookmarks") {
+            Some(v) => parse_bool("allowWatchBookmarks", v)?,
+            None => false,
+        };
         Ok(Params {
+            allow_watch_bookmarks,
             include_object: query
                 .get("includeObject")
                 .and_then(|v| IncludeObject::parse(v))
@@ -320,6 +327,10 @@ mod tests {
         .expect("valid");
         assert!(p.watch && p.dry_run);
         assert_eq!(p.include_object, IncludeObject::None);
+        assert!(!p.allow_watch_bookmarks);
+        let b =
+            Params::parse(&query(&[("allowWatchBookmarks", "true")]), Version::V1).expect("valid");
+        assert!(b.allow_watch_bookmarks);
         assert_eq!(p.field_manager, None);
         assert_eq!(p.resource_version, Some(42));
         assert_eq!(p.timeout, Some(Duration::from_secs(30)));

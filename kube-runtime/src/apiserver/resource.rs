@@ -277,7 +277,9 @@ async fn watch_response<T: Served>(
     let timeout = c.params.timeout.unwrap_or(srv.config.default_watch_timeout);
     let ns = scope_namespace(c);
     let w = srv.registry.watch::<T>(ns.as_deref(), opts, rv).await?;
-    Ok(watch::stream(srv, w, c.route.version, timeout))
+    // The seed's v1beta1 has no bookmarks.
+    let bookmarks = c.params.allow_watch_bookmarks && c.route.version == Version::V1;
+    Ok(watch::stream(srv, w, c.route.version, timeout, bookmarks))
 }
 
 async fn get<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBody>, ApiError> {

@@ -3,6 +3,7 @@
 mod alloc_meter;
 mod apiserver;
 mod binding;
+mod bookmarks;
 mod cluster;
 mod controller;
 mod dry_run;
