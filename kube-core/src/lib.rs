@@ -38,6 +38,7 @@ pub mod service;
 pub mod status;
 pub mod store;
 pub mod strategy;
+pub mod table;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;

@@ -222,6 +222,9 @@ impl Strategy for Event {
             "reason" => Some(self.reason.clone()),
             "type" => Some(self.type_.clone()),
             "source" => Some(self.source.component.clone()),
+            // Kubernetes selects on the events.k8s.io reporting controller too; core/v1
+            // events here never carry one.
+            "reportingComponent" => Some(String::new()),
             _ => common_field(self, field),
         }
     }
@@ -369,5 +372,67 @@ mod tests {
             ),
             ("", None)
         );
+    }
+
+    #[test]
+    fn events_are_selectable_as_kubectl_describe_looks_them_up() {
+        use crate::fields::FieldSelector;
+        let ev = Event {
+            metadata: crate::ObjectMeta {
+                name: "web.1".into(),
+                namespace: "ns".into(),
+                ..Default::default()
+            },
+            involved_object: crate::ObjectReference {
+                kind: "Pod".into(),
+                namespace: "ns".into(),
+                name: "web".into(),
+                uid: "u-1".into(),
+                api_version: "v1".into(),
+                resource_version: "42".into(),
+                field_path: "spec.containers{c}".into(),
+            },
+            reason: "Started".into(),
+            source: crate::event::EventSource {
+                component: "kubelet".into(),
+                host: "n1".into(),
+            },
+            type_: "Normal".into(),
+            ..Event::default()
+        };
+        // (selector, matches)
+        let cases = [
+            // What `kubectl describe pod web` sends.
+            (
+                "involvedObject.name=web,involvedObject.namespace=ns,involvedObject.kind=Pod,involvedObject.uid=u-1",
+                true,
+            ),
+            ("involvedObject.name=other", false),
+            ("involvedObject.kind=Node", false),
+            ("involvedObject.uid=u-2", false),
+            ("involvedObject.apiVersion=v1", true),
+            ("involvedObject.resourceVersion=42", true),
+            ("involvedObject.resourceVersion!=42", false),
+            ("involvedObject.fieldPath=spec.containers{c}", true),
+            ("reason=Started", true),
+            ("reason=Killing", false),
+            ("source=kubelet", true),
+            ("source=scheduler", false),
+            ("type=Normal", true),
+            ("type!=Normal", false),
+            ("type=Warning", false),
+            ("reportingComponent=", true),
+            ("metadata.name=web.1,metadata.namespace=ns", true),
+            ("involvedObject.host=n1", false),
+        ];
+        for (selector, want) in cases {
+            let sel = FieldSelector::parse(selector).expect(selector);
+            assert_eq!(
+                sel.matches(&|f: &str| ev.field_value(f)),
+                want,
+                "{selector}"
+            );
+        }
+        assert_eq!(ev.field_value("involvedObject.host"), None);
     }
 }

@@ -72,9 +72,19 @@ pub struct RegistryWatch<T> {
     initial: VecDeque<WatchEvent<T>>,
     stream: BoxWatchStream,
     opts: ListOptions,
+    /// The revision of the last store event taken from the stream (matching the selectors or
+    /// not), or the revision the watch started after.
+    progress: Revision,
 }
 
 impl<T: Strategy> RegistryWatch<T> {
+    /// A revision a client that received every event returned so far may resume from (watch
+    /// bookmarks): every change up to it has been returned or did not match; `None` while the
+    /// initial events of a list-then-watch are still being returned.
+    pub fn progress(&self) -> Option<Revision> {
+        self.initial.is_empty().then_some(self.progress)
+    }
+
     /// The next event, `None` when the stream ended, or an error (410 when the client must relist).
     pub async fn next(&mut self) -> Option<Result<WatchEvent<T>, ApiError>> {
         if let Some(ev) = self.initial.pop_front() {
@@ -85,6 +95,7 @@ impl<T: Strategy> RegistryWatch<T> {
                 Ok(ev) => ev,
                 Err(e) => return Some(Err(store_error(e, T::RESOURCE.info().plural, ""))),
             };
+            self.progress = self.progress.max(ev.kv.mod_revision);
             match self.convert(ev) {
                 Ok(Some(ev)) => return Some(Ok(ev)),
                 Ok(None) => continue,
@@ -553,6 +564,7 @@ impl Registry {
             initial,
             stream,
             opts,
+            progress: from,
         })
     }
 }

@@ -56,6 +56,9 @@ pub struct ApiServerConfig {
     pub max_body_bytes: usize,
     /// How long a watch lasts when the client sets no `timeoutSeconds`.
     pub default_watch_timeout: Duration,
+    /// How often a watch that allows bookmarks (`allowWatchBookmarks=true`) gets one
+    /// (Kubernetes: about a minute).
+    pub bookmark_interval: Duration,
     /// The clock objects are stamped with (creation, binding); real unless a test injects one.
     pub clock: Clock,
     /// The range service cluster IPs are allocated from (the seed's `--portal-net`);
@@ -70,6 +73,7 @@ impl Default for ApiServerConfig {
             port: 8080,
             max_body_bytes: MAX_BODY_BYTES,
             default_watch_timeout: Duration::from_secs(30 * 60),
+            bookmark_interval: Duration::from_secs(60),
             clock: Clock::real(),
             portal_net: default_service_ip_range(),
         }

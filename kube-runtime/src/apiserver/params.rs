@@ -11,6 +11,7 @@ use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
 use kube_core::store::Revision;
+use kube_core::table::IncludeObject;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -27,8 +28,9 @@ const BOOLEANS: [&str; 5] = [
 const COUNTS: [&str; 3] = ["timeoutSeconds", "limit", "gracePeriodSeconds"];
 
 /// Parameters with a fixed set of values.
-const ENUMS: [(&str, &[&str]); 3] = [
+const ENUMS: [(&str, &[&str]); 4] = [
     ("dryRun", &["All"]),
+    ("includeObject", &IncludeObject::VALUES),
     ("propagationPolicy", &["Orphan", "Background", "Foreground"]),
     ("resourceVersionMatch", &["NotOlderThan", "Exact"]),
 ];
@@ -57,6 +59,10 @@ pub struct Params {
     pub dry_run: bool,
     /// `fieldManager`, when non-empty (validated; not recorded yet).
     pub field_manager: Option<String>,
+    /// `allowWatchBookmarks` (watch): send `BOOKMARK` events periodically.
+    pub allow_watch_bookmarks: bool,
+    /// `includeObject` (Table responses): what each row carries; `Metadata` by default.
+    pub include_object: IncludeObject,
 }
 
 impl Params {
@@ -108,7 +114,16 @@ impl Params {
         if let Some(m) = &field_manager {
             check_field_manager(m)?;
         }
+        let allow_watch_bookmarks = match query.get("allowWatchBookmarks") {
+            Some(v) => parse_bool("allowWatchBookmarks", v)?,
+            None => false,
+        };
         Ok(Params {
+            allow_watch_bookmarks,
+            include_object: query
+                .get("includeObject")
+                .and_then(|v| IncludeObject::parse(v))
+                .unwrap_or_default(),
             dry_run: query.get("dryRun").is_some_and(|v| v == "All"),
             field_manager,
             watch,
@@ -272,6 +287,7 @@ mod tests {
             ("dryRun", "Some"),
             ("propagationPolicy", "Now"),
             ("resourceVersionMatch", "Newest"),
+            ("includeObject", "object"),
             ("labelSelector", "a in ("),
             ("fieldSelector", "=="),
             ("dryRun", "all"),
@@ -302,6 +318,7 @@ mod tests {
                 ("gracePeriodSeconds", "0"),
                 ("pretty", "TRUE"),
                 ("dryRun", "All"),
+                ("includeObject", "None"),
                 ("labelSelector", "app=web"),
                 ("unknown", "anything"),
             ]),
@@ -309,6 +326,11 @@ mod tests {
         )
         .expect("valid");
         assert!(p.watch && p.dry_run);
+        assert_eq!(p.include_object, IncludeObject::None);
+        assert!(!p.allow_watch_bookmarks);
+        let b =
+            Params::parse(&query(&[("allowWatchBookmarks", "true")]), Version::V1).expect("valid");
+        assert!(b.allow_watch_bookmarks);
         assert_eq!(p.field_manager, None);
         assert_eq!(p.resource_version, Some(42));
         assert_eq!(p.timeout, Some(Duration::from_secs(30)));

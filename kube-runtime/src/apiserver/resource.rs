@@ -1,7 +1,7 @@
 //! Handlers for resource collections and items, generic over the kind and the API version.
 
 use super::body::ApiBody;
-use super::codec::{json_response, read_body, status_code};
+use super::codec::{json_response, read_body, status_code, Output};
 use super::decode;
 use super::params::Params;
 use super::router::{ResourceRoute, Version};
@@ -12,14 +12,15 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use kube_core::error::ApiError;
 use kube_core::strategy::Strategy;
+use kube_core::table::{to_table, Printable};
 use kube_core::v1beta1::{list_to_v1beta1, V1Beta1};
 use kube_core::{DeleteOptions, Status};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A kind the server can serve in both API versions.
-pub trait Served: Strategy + V1Beta1 + Send + 'static {}
-impl<T: Strategy + V1Beta1 + Send + 'static> Served for T {}
+pub trait Served: Strategy + V1Beta1 + Printable + Send + 'static {}
+impl<T: Strategy + V1Beta1 + Printable + Send + 'static> Served for T {}
 
 /// One resource request, already routed.
 pub struct ResourceRequest<'a> {
@@ -35,6 +36,8 @@ struct Ctx<'a> {
     params: Params,
     /// The registry writes go through: the server's, or a dry-run view of it (`dryRun=All`).
     registry: Registry,
+    /// The form of the answer of a read (`Accept`): JSON, or a Table.
+    output: Output,
 }
 
 /// Handles a resource request; returns the verb (for metrics) and the response.
@@ -70,13 +73,18 @@ pub async fn handle<T: Served>(
         Ok(p) => p,
         Err(e) => return ("invalid", error(version, &e)),
     };
+    let verb = verb_of(endpoint, &method, &params);
+    let output = match output_of(endpoint, &method, version, verb, &req) {
+        Ok(o) => o,
+        Err(e) => return (verb, error(version, &e)),
+    };
     let registry = srv.registry_for(params.dry_run);
     let c = Ctx {
         route: rr.route,
         params,
         registry,
+        output,
     };
-    let verb = verb_of(endpoint, &method, &c.params);
     let result = match (endpoint, verb) {
         (Endpoint::Binding, _) => {
             let ns = c.route.namespace.clone();
@@ -181,6 +189,25 @@ fn verb_of(endpoint: Endpoint, method: &Method, params: &Params) -> &'static str
     }
 }
 
+/// The form of the answer: reads of objects and lists in v1 may be Tables (not watches:
+/// a watch asking only for a Table is refused); v1beta1 and everything else answer JSON.
+fn output_of<B>(
+    endpoint: Endpoint,
+    method: &Method,
+    version: Version,
+    verb: &str,
+    req: &Request<B>,
+) -> Result<Output, ApiError> {
+    let reads = matches!(
+        endpoint,
+        Endpoint::Item | Endpoint::Collection | Endpoint::AllNamespaces | Endpoint::Status
+    );
+    if *method != Method::GET || version != Version::V1 || !(reads || verb == "watch") {
+        return Ok(Output::Json);
+    }
+    super::codec::negotiate(super::codec::accept(req), verb != "watch")
+}
+
 /// An error response in the route's version.
 fn error(version: Version, e: &ApiError) -> Response<ApiBody> {
     match version {
@@ -215,6 +242,13 @@ fn item_namespace(c: &Ctx<'_>) -> String {
 async fn list<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBody>, ApiError> {
     let opts = c.params.list.clone();
     let ns = scope_namespace(c);
+    if let Output::Table(tv) = c.output {
+        let list = srv.registry.list::<T>(ns.as_deref(), &opts).await?;
+        let rv = &list.metadata.resource_version;
+        let now = srv.config.clock.now();
+        let table = to_table(&list.items, rv, tv, c.params.include_object, now);
+        return Ok(json_response(StatusCode::OK, &table));
+    }
     if c.route.version == Version::V1
         && opts.label_selector.is_empty()
         && opts.field_selector.is_empty()
@@ -243,12 +277,26 @@ async fn watch_response<T: Served>(
     let timeout = c.params.timeout.unwrap_or(srv.config.default_watch_timeout);
     let ns = scope_namespace(c);
     let w = srv.registry.watch::<T>(ns.as_deref(), opts, rv).await?;
-    Ok(watch::stream(srv, w, c.route.version, timeout))
+    // The seed's v1beta1 has no bookmarks.
+    let bookmarks = c.params.allow_watch_bookmarks && c.route.version == Version::V1;
+    Ok(watch::stream(srv, w, c.route.version, timeout, bookmarks))
 }
 
 async fn get<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBody>, ApiError> {
     let name = c.route.name.as_deref().unwrap_or_default();
     let obj: T = srv.registry.get(&item_namespace(c), name).await?;
+    if let Output::Table(tv) = c.output {
+        let rv = obj.meta().resource_version.clone();
+        let now = srv.config.clock.now();
+        let table = to_table(
+            std::slice::from_ref(&obj),
+            &rv,
+            tv,
+            c.params.include_object,
+            now,
+        );
+        return Ok(json_response(StatusCode::OK, &table));
+    }
     Ok(object_response(c.route.version, StatusCode::OK, &obj))
 }
 

@@ -1,4 +1,10 @@
 //! Watch responses: newline-delimited JSON events over a chunked response.
+//!
+//! With `allowWatchBookmarks=true`, a `BOOKMARK` event carrying only the kind, apiVersion and a
+//! `resourceVersion` comes every `bookmark_interval`: the registry watch's progress, a revision
+//! no older than any event sent, with nothing between the last event sent and it left out (it
+//! counts the changes the selectors filtered out too), so a client may resume from it. None is
+//! sent while the initial events of a list-then-watch are still going out.
 
 use super::body::ApiBody;
 use super::router::Version;
@@ -8,6 +14,7 @@ use bytes::Bytes;
 use hyper::header::CONTENT_TYPE;
 use hyper::{Response, StatusCode};
 use kube_core::error::ApiError;
+use kube_core::store::Revision;
 use kube_core::strategy::Strategy;
 use kube_core::v1beta1::V1Beta1;
 use serde_json::json;
@@ -37,6 +44,16 @@ pub fn encode_error(version: Version, e: &ApiError) -> Bytes {
     line(json!({"type": "ERROR", "object": object}))
 }
 
+/// Encodes a `BOOKMARK` event: an object of the kind with only `resourceVersion` set.
+pub fn encode_bookmark<T: Strategy>(revision: Revision) -> Bytes {
+    let info = T::RESOURCE.info();
+    line(json!({"type": "BOOKMARK", "object": {
+        "kind": info.kind,
+        "apiVersion": info.api_version,
+        "metadata": {"resourceVersion": revision.to_string()},
+    }}))
+}
+
 fn line(v: serde_json::Value) -> Bytes {
     let mut buf = serde_json::to_vec(&v).unwrap_or_default();
     buf.push(b'\n');
@@ -44,18 +61,25 @@ fn line(v: serde_json::Value) -> Bytes {
 }
 
 /// Starts streaming `watch` to the client until it disconnects, the watch ends, `timeout`
-/// passes or the server stops.
+/// passes or the server stops; with `bookmarks`, a `BOOKMARK` every `bookmark_interval`.
 pub fn stream<T: Strategy + V1Beta1>(
     srv: Arc<ApiServer>,
     mut watch: RegistryWatch<T>,
     version: Version,
     timeout: Duration,
+    bookmarks: bool,
 ) -> Response<ApiBody> {
     let (tx, rx) = mpsc::channel::<Bytes>(WATCH_BUFFER);
     tokio::spawn(async move {
         srv.metrics.watchers_add(1);
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
+        let every = srv.config.bookmark_interval.max(Duration::from_millis(1));
+        let mut ticker = bookmarks.then(|| {
+            let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
         let mut stopping = srv.stopping.subscribe();
         let stopped = async move { drop(stopping.wait_for(|s| *s).await) };
         tokio::pin!(stopped);
@@ -65,6 +89,18 @@ pub fn stream<T: Strategy + V1Beta1>(
                 // The server is stopping: end the stream cleanly; the client re-watches.
                 _ = &mut stopped => break,
                 _ = tx.closed() => break,
+                _ = async {
+                    match ticker.as_mut() {
+                        Some(t) => drop(t.tick().await),
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if let Some(rev) = watch.progress() {
+                        if tx.send(encode_bookmark::<T>(rev)).await.is_err() {
+                            break;
+                        }
+                    }
+                }
                 ev = watch.next() => match ev {
                     None => break,
                     Some(Ok(ev)) => {

@@ -271,6 +271,8 @@ impl ApiClient for HttpClient {
         let extra = [
             ("watch", "true".to_string()),
             ("resourceVersion", resource_version.to_string()),
+            // Bookmarks advance the resume point past changes the selectors filter out.
+            ("allowWatchBookmarks", "true".to_string()),
             (
                 "timeoutSeconds",
                 self.config.watch_timeout_secs().to_string(),

@@ -121,7 +121,7 @@ async fn watches_ask_the_server_for_a_timeout() {
     let line = head.lines().next().unwrap_or_default();
     assert_eq!(
         line,
-        "GET /api/v1/pods?watch=true&resourceVersion=17&timeoutSeconds=42&labelSelector=app%3Dweb HTTP/1.1"
+        "GET /api/v1/pods?watch=true&resourceVersion=17&allowWatchBookmarks=true&timeoutSeconds=42&labelSelector=app%3Dweb HTTP/1.1"
     );
 }
 
@@ -217,7 +217,7 @@ async fn an_error_event_ends_the_watch_with_its_status() {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut w = ClientWatch::<Pod>::from_body(ChannelBody(rx).boxed(), None);
     tx.send(Bytes::from_static(
-        b"{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"too old resource version\",\"reason\":\"Expired\",\"code\":410}}\n{\"type\":\"BOOKMARK\",\"object\":{}}\n",
+        b"{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"too old resource version\",\"reason\":\"Expired\",\"code\":410}}\n{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"12\"}}}\n{\"type\":\"BOOKMARK\",\"object\":{}}\n{\"type\":\"SURPRISE\",\"object\":{}}\n",
     ))
     .expect("send");
     let ev = w.next().await.expect("event").expect("ok");
@@ -225,6 +225,11 @@ async fn an_error_event_ends_the_watch_with_its_status() {
     let err = w.next().await.expect("event").expect_err("error event");
     assert!(err.is_gone(), "{err:?}");
     assert_eq!(err.to_string(), "too old resource version");
+    // A bookmark is not an event: its revision is kept; one without a revision is an error.
+    assert_eq!(w.bookmark(), None);
+    let err = w.next().await.expect("event").expect_err("bad bookmark");
+    assert!(err.to_string().contains("resourceVersion"), "{err}");
+    assert_eq!(w.bookmark(), Some(12));
     let err = w.next().await.expect("event").expect_err("unknown type");
-    assert!(err.to_string().contains("BOOKMARK"), "{err}");
+    assert!(err.to_string().contains("SURPRISE"), "{err}");
 }

@@ -10,7 +10,9 @@ pub(crate) mod watch;
 
 pub use self::http::{encode_component, resource_path, ClientError, HttpClient, HttpClientConfig};
 pub use self::in_process::InProcessClient;
-pub use self::watch::{decode_watch_line, ClientWatch, MAX_WATCH_LINE_BYTES};
+pub use self::watch::{
+    decode_line, decode_watch_line, ClientWatch, WatchLine, MAX_WATCH_LINE_BYTES,
+};
 
 use kube_core::error::ApiError;
 use kube_core::list::List;

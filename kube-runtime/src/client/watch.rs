@@ -5,6 +5,7 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use kube_core::error::ApiError;
+use kube_core::store::Revision;
 use kube_core::watch::{WatchEvent, WatchEventType};
 use kube_core::Object;
 use kube_core::Status;
@@ -20,9 +21,11 @@ pub(crate) type WatchBody = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sy
 /// smaller than this), so a server that never ends a line cannot grow the client without bound.
 pub const MAX_WATCH_LINE_BYTES: usize = 16 * 1024 * 1024;
 
-/// A typed watch stream.
+/// A typed watch stream. `BOOKMARK` events are not returned as events: their
+/// `resourceVersion` is kept as [`ClientWatch::bookmark`], a revision to resume from.
 pub struct ClientWatch<T> {
     inner: Inner<T>,
+    bookmark: Option<Revision>,
 }
 
 /// The event source of an in-process watch (a registry watch, typed for the caller).
@@ -56,6 +59,7 @@ impl<T: Object> ClientWatch<T> {
     pub(crate) fn in_process(w: Box<dyn InProcessSource<T>>) -> ClientWatch<T> {
         ClientWatch {
             inner: Inner::InProcess(w),
+            bookmark: None,
         }
     }
 
@@ -72,7 +76,14 @@ impl<T: Object> ClientWatch<T> {
                 buf: BytesMut::new(),
                 idle,
             },
+            bookmark: None,
         }
+    }
+
+    /// The `resourceVersion` of the last `BOOKMARK` received, if any: every change up to it
+    /// has been delivered (or did not match), so a new watch may start after it.
+    pub fn bookmark(&self) -> Option<Revision> {
+        self.bookmark
     }
 
     /// The next event; `None` when the server ended the stream; an error (410 = relist) ends it too.
@@ -85,7 +96,15 @@ impl<T: Object> ClientWatch<T> {
                     if line.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
-                    return Some(decode_watch_line(&line));
+                    match decode_line(&line) {
+                        Ok(WatchLine::Bookmark(rev)) => {
+                            self.bookmark = Some(self.bookmark.map_or(rev, |b| b.max(rev)));
+                            // More lines may be buffered already.
+                            continue;
+                        }
+                        Ok(WatchLine::Event(ev)) => return Some(Ok(ev)),
+                        Err(e) => return Some(Err(e)),
+                    }
                 }
                 if buf.len() > MAX_WATCH_LINE_BYTES {
                     buf.clear();
@@ -126,9 +145,30 @@ impl<T: Object> ClientWatch<T> {
     }
 }
 
+/// One decoded watch line: an event, or a bookmark's revision.
+#[derive(Debug, PartialEq)]
+pub enum WatchLine<T> {
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    Event(WatchEvent<T>),
+    /// `BOOKMARK`: the server's progress, a revision to resume from.
+    Bookmark(Revision),
+}
+
 /// Decodes one watch event line (`{"type":…,"object":…}`) from a server; `ERROR` events
-/// become the error they carry. The object is decoded strictly (see `kube_core::decode`).
+/// become the error they carry, and a `BOOKMARK` is an error too (see [`decode_line`]). The
+/// object is decoded strictly (see `kube_core::decode`).
 pub fn decode_watch_line<T: Object>(line: &[u8]) -> Result<WatchEvent<T>, ApiError> {
+    match decode_line(line)? {
+        WatchLine::Event(ev) => Ok(ev),
+        WatchLine::Bookmark(_) => Err(ApiError::Internal(
+            "a watch bookmark where an event was expected".to_string(),
+        )),
+    }
+}
+
+/// Decodes one watch line: an event, a `BOOKMARK` (only its `metadata.resourceVersion` is
+/// read), or the error an `ERROR` line carries.
+pub fn decode_line<T: Object>(line: &[u8]) -> Result<WatchLine<T>, ApiError> {
     let raw: RawEvent = serde_json::from_slice(line)
         .map_err(|e| ApiError::Internal(format!("invalid watch event from the server: {e}")))?;
     let type_ = match raw.type_.as_str() {
@@ -141,6 +181,19 @@ pub fn decode_watch_line<T: Object>(line: &[u8]) -> Result<WatchEvent<T>, ApiErr
             })?;
             return Err(ApiError::from_status(st));
         }
+        "BOOKMARK" => {
+            let rv = raw.object["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or_default();
+            return rv
+                .parse::<Revision>()
+                .map(WatchLine::Bookmark)
+                .map_err(|_| {
+                    ApiError::Internal(format!(
+                        "watch bookmark from the server has an invalid resourceVersion {rv:?}"
+                    ))
+                });
+        }
         other => {
             return Err(ApiError::Internal(format!(
                 "unknown watch event type {other:?}"
@@ -149,5 +202,5 @@ pub fn decode_watch_line<T: Object>(line: &[u8]) -> Result<WatchEvent<T>, ApiErr
     };
     let object = kube_core::decode::from_value(&raw.object)
         .map_err(|e| ApiError::Internal(format!("invalid object in watch event: {e}")))?;
-    Ok(WatchEvent { type_, object })
+    Ok(WatchLine::Event(WatchEvent { type_, object }))
 }

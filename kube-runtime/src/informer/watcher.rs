@@ -6,7 +6,9 @@
 //!   [`WatcherEvent::Listed`] with the whole content.
 //! - `Resume(rev)`: open a watch from `rev` → `Watching`.
 //! - `Watching { rev, stream }`: each event is emitted and advances `rev` to the object's
-//!   `resourceVersion`. A stream the server ended (its timeout) or that broke goes back to
+//!   `resourceVersion`; the watch asks for bookmarks (`allowWatchBookmarks`), whose revision
+//!   advances `rev` too without emitting anything (so a filtered watch on a busy store does
+//!   not resume from far behind, or into a 410). A stream the server ended (its timeout) or that broke goes back to
 //!   `Resume(rev)`: the next watch starts right after the last revision seen, so nothing is
 //!   missed and nothing repeated (a watch ended within [`MIN_WATCH_DURATION`] of opening waits
 //!   a backoff step first, so a server ending every watch at once cannot make it spin). A 410 Gone (on opening or as an ERROR event) goes back to
@@ -110,7 +112,8 @@ impl<C: ApiClient, T: Object> Watcher<C, T> {
     pub fn revision(&self) -> Revision {
         match &self.state {
             State::Empty => 0,
-            State::Resume(rev) | State::Watching { rev, .. } => *rev,
+            State::Resume(rev) => *rev,
+            State::Watching { rev, stream, .. } => (*rev).max(stream.bookmark().unwrap_or(0)),
         }
     }
 
@@ -164,42 +167,47 @@ impl<C: ApiClient, T: Object> Watcher<C, T> {
                     mut rev,
                     mut stream,
                     opened,
-                } => match stream.next().await {
-                    Some(Ok(ev)) => {
-                        if let Ok(r) = ev.object.meta().resource_version.parse::<Revision>() {
-                            rev = rev.max(r);
-                        }
-                        self.backoff.reset();
-                        self.state = State::Watching {
-                            rev,
-                            stream,
-                            opened,
-                        };
-                        return match ev.type_ {
-                            WatchEventType::Deleted => WatcherEvent::Deleted(ev.object),
-                            WatchEventType::Added | WatchEventType::Modified => {
-                                WatcherEvent::Applied(ev.object)
+                } => {
+                    let next = stream.next().await;
+                    // Bookmarks received so far move the resume point, however the call ended.
+                    rev = rev.max(stream.bookmark().unwrap_or(0));
+                    match next {
+                        Some(Ok(ev)) => {
+                            if let Ok(r) = ev.object.meta().resource_version.parse::<Revision>() {
+                                rev = rev.max(r);
                             }
-                        };
-                    }
-                    Some(Err(e)) if e.is_gone() => {
-                        tracing::debug!("watch {} at {rev}: {e}; relisting", plural::<T>());
-                    }
-                    Some(Err(e)) => {
-                        tracing::warn!("watch {} broke at {rev}: {e}", plural::<T>());
-                        self.state = State::Resume(rev);
-                        self.wait().await;
-                    }
-                    // The server ended the watch (its timeout): resume at once; but a watch
-                    // ended almost as soon as it opened (a server stopping, or misbehaving)
-                    // waits a backoff step, so the watcher never spins on re-opening.
-                    None => {
-                        self.state = State::Resume(rev);
-                        if self.clock.instant().duration_since(opened) < MIN_WATCH_DURATION {
+                            self.backoff.reset();
+                            self.state = State::Watching {
+                                rev,
+                                stream,
+                                opened,
+                            };
+                            return match ev.type_ {
+                                WatchEventType::Deleted => WatcherEvent::Deleted(ev.object),
+                                WatchEventType::Added | WatchEventType::Modified => {
+                                    WatcherEvent::Applied(ev.object)
+                                }
+                            };
+                        }
+                        Some(Err(e)) if e.is_gone() => {
+                            tracing::debug!("watch {} at {rev}: {e}; relisting", plural::<T>());
+                        }
+                        Some(Err(e)) => {
+                            tracing::warn!("watch {} broke at {rev}: {e}", plural::<T>());
+                            self.state = State::Resume(rev);
                             self.wait().await;
                         }
+                        // The server ended the watch (its timeout): resume at once; but a watch
+                        // ended almost as soon as it opened (a server stopping, or misbehaving)
+                        // waits a backoff step, so the watcher never spins on re-opening.
+                        None => {
+                            self.state = State::Resume(rev);
+                            if self.clock.instant().duration_since(opened) < MIN_WATCH_DURATION {
+                                self.wait().await;
+                            }
+                        }
                     }
-                },
+                }
             }
         }
     }

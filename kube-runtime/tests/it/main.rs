@@ -3,12 +3,14 @@
 mod alloc_meter;
 mod apiserver;
 mod binding;
+mod bookmarks;
 mod cluster;
 mod controller;
 mod dry_run;
 mod endpoints_controller;
 #[cfg(feature = "etcd")]
 mod etcd;
+mod events;
 mod fake_runtime;
 mod faulty_store;
 mod garbage_collector;
@@ -35,4 +37,5 @@ mod seed_flags;
 mod store_contract;
 mod stub_runtime;
 mod support;
+mod table;
 mod watch;
