@@ -35,6 +35,7 @@ pub mod scheduler;
 pub mod service;
 pub mod status;
 pub mod store;
+pub mod strategic_merge;
 pub mod strategy;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
