@@ -26,7 +26,7 @@
 //! never reach the stored object.
 
 use serde_json::{Map, Value};
-use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 
 /// The key of the `$patch` directive.
 pub const DIRECTIVE: &str = "$patch";
@@ -429,7 +429,7 @@ fn retain_keys(
     let Some(list) = retain.as_array() else {
         return Err(bad_shape(path, "$retainKeys must be a list of field names"));
     };
-    let keep: Vec<&str> = list
+    let keep: HashSet<&str> = list
         .iter()
         .map(|k| {
             k.as_str()
@@ -474,7 +474,8 @@ fn delete_from_primitive_list(
         });
     }
     if let Some(Value::Array(list)) = original.get_mut(field) {
-        list.retain(|v| !values.iter().any(|d| same(v, d)));
+        let gone: HashSet<String> = values.iter().map(ident).collect();
+        list.retain(|v| !gone.contains(&ident(v)));
     }
     Ok(())
 }
@@ -580,8 +581,9 @@ fn merge_list(
     match (objects, f.merge_key) {
         (false, _) => {
             let mut merged = original.clone();
+            let mut present: HashSet<String> = merged.iter().map(ident).collect();
             for p in patch {
-                if !merged.iter().any(|v| same(v, p)) {
+                if present.insert(ident(p)) {
                     merged.push(p.clone());
                 }
             }
@@ -644,13 +646,13 @@ fn merge_keyed_list(
 ) -> Result<Vec<Value>, StrategicMergeError> {
     let mut items = Vec::new();
     let mut replace = false;
+    let mut deleted = HashSet::new();
     for p in patch {
         match p.get(DIRECTIVE) {
             None => items.push(p),
             Some(d) => match d.as_str() {
                 Some("delete") => {
-                    let k = key_of(p, key, path)?;
-                    original.retain(|o| o.get(key).is_none_or(|ok| !same(ok, k)));
+                    deleted.insert(ident(key_of(p, key, path)?));
                 }
                 Some("replace") => replace = true,
                 Some("merge") => items.push(p),
@@ -663,6 +665,9 @@ fn merge_keyed_list(
             },
         }
     }
+    if !deleted.is_empty() {
+        original.retain(|o| o.get(key).is_none_or(|k| !deleted.contains(&ident(k))));
+    }
     if replace {
         let mut out = Vec::with_capacity(items.len());
         for p in items {
@@ -672,16 +677,20 @@ fn merge_keyed_list(
         return Ok(out);
     }
     let server_order = original.clone();
+    // Each key's first element, as Kubernetes finds it.
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for (i, o) in original.iter().enumerate() {
+        if let Some(k) = o.get(key) {
+            at.entry(ident(k)).or_insert(i);
+        }
+    }
     for p in &items {
         let k = key_of(p, key, path)?;
         let sub = format!("{path}[{key}={k}]");
         let Value::Object(pm) = p else {
             return Err(bad_shape(path, "a list element is not an object"));
         };
-        match original
-            .iter_mut()
-            .find(|o| o.get(key).is_some_and(|ok| same(ok, k)))
-        {
+        match at.get(&ident(k)).and_then(|&i| original.get_mut(i)) {
             Some(o) => {
                 let om = match std::mem::take(o) {
                     Value::Object(m) => m,
@@ -689,7 +698,10 @@ fn merge_keyed_list(
                 };
                 *o = Value::Object(merge_map(om, pm, f.fields, &sub)?);
             }
-            None => original.push(Value::Object(merge_map(Map::new(), pm, f.fields, &sub)?)),
+            None => {
+                at.insert(ident(k), original.len());
+                original.push(Value::Object(merge_map(Map::new(), pm, f.fields, &sub)?));
+            }
         }
     }
     let order: Vec<Value> = items.into_iter().cloned().collect();
@@ -704,27 +716,40 @@ fn normalize_order(
     server_order: &[Value],
     key: Option<&'static str>,
 ) -> Vec<Value> {
-    let id = |v: &Value| -> Option<Value> {
+    let id = |v: &Value| -> Option<String> {
         match key {
-            Some(k) => v.get(k).cloned(),
-            None => Some(v.clone()),
+            Some(k) => v.get(k).map(ident),
+            None => Some(ident(v)),
         }
     };
-    let position = |list: &[Value], v: &Value| -> Option<usize> {
-        let want = id(v)?;
-        list.iter()
-            .position(|o| id(o).is_some_and(|got| same(&got, &want)))
+    // First positions by identity: linear, however long the lists.
+    let positions = |list: &[Value]| {
+        let mut at: HashMap<String, usize> = HashMap::new();
+        for (i, v) in list.iter().enumerate() {
+            if let Some(k) = id(v) {
+                at.entry(k).or_insert(i);
+            }
+        }
+        at
     };
-    let (mut listed, mut others): (Vec<Value>, Vec<Value>) = (Vec::new(), Vec::new());
+    let (in_order, in_server) = (positions(order), positions(server_order));
+    let pos = |at: &HashMap<String, usize>, v: &Value| id(v).and_then(|k| at.get(&k).copied());
+    // Elements with their position in the server's order.
+    type Placed = (Option<usize>, Value);
+    let (mut listed, mut others): (Vec<Placed>, Vec<Placed>) = (Vec::new(), Vec::new());
     for v in merged {
-        if position(order, &v).is_some() {
-            listed.push(v);
-        } else {
-            others.push(v);
+        let server = pos(&in_server, &v);
+        match pos(&in_order, &v) {
+            Some(i) => listed.push((Some(i), v)),
+            None => others.push((server, v)),
         }
     }
-    listed.sort_by_key(|v| position(order, v).unwrap_or(usize::MAX));
-    others.sort_by_key(|v| position(server_order, v).unwrap_or(usize::MAX));
+    listed.sort_by_key(|(i, _)| *i);
+    others.sort_by_key(|(i, _)| i.unwrap_or(usize::MAX));
+    let listed: Vec<Placed> = listed
+        .into_iter()
+        .map(|(_, v)| (pos(&in_server, &v), v))
+        .collect();
     let mut out = Vec::with_capacity(listed.len() + others.len());
     let (mut l, mut r) = (others.into_iter().peekable(), listed.into_iter().peekable());
     loop {
@@ -732,13 +757,10 @@ fn normalize_order(
             (None, None) => break,
             (Some(_), None) => true,
             (None, Some(_)) => false,
-            (Some(a), Some(b)) => matches!(
-                (position(server_order, a), position(server_order, b)),
-                (Some(i), Some(j)) if i.cmp(&j) == Ordering::Less
-            ),
+            (Some((a, _)), Some((b, _))) => matches!((a, b), (Some(i), Some(j)) if i < j),
         };
         let next = if take_left { l.next() } else { r.next() };
-        out.extend(next);
+        out.extend(next.map(|(_, v)| v));
     }
     out
 }
@@ -761,6 +783,18 @@ fn key_of<'v>(
             path,
             format!("a list element is not an object: {v}"),
         )),
+    }
+}
+
+/// A value's identity for matching list elements: its JSON, with numbers by value (`80` and
+/// `80.0` are the same port), as [`same`] compares.
+fn ident(v: &Value) -> String {
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) => format!("#{f:?}"),
+            None => format!("#{n}"),
+        },
+        other => other.to_string(),
     }
 }
 

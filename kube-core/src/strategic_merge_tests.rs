@@ -211,6 +211,12 @@ fn lists_of_primitives_merge_as_sets() {
                 json!({"mergingIntList": [1, 2, 3]}),
             ),
             (
+                "numbers are compared by value",
+                json!({"mergingIntList": [80]}),
+                json!({"mergingIntList": [80.0]}),
+                json!({"mergingIntList": [80]}),
+            ),
+            (
                 "the patch's order wins",
                 json!({"mergingIntList": [1, 2, 3]}),
                 json!({"mergingIntList": [3, 1, 2]}),
@@ -517,4 +523,27 @@ fn patch_fields_list_merge_keys_by_path() {
         assert_eq!(got, want, "{kind} {path}");
     }
     assert!(find("Endpoints", "subsets").is_none(), "subsets are atomic");
+}
+
+#[test]
+fn long_lists_merge_in_linear_time() {
+    // Quadratic matching would take minutes here; hashing keeps it well under a second.
+    let n = 20_000;
+    let original: Vec<Value> = (0..n).map(|i| json!({"name": format!("e{i}")})).collect();
+    let patch: Vec<Value> = (0..n)
+        .rev()
+        .map(|i| json!({"name": format!("e{}", i + n / 2), "value": "v"}))
+        .collect();
+    let deleted: Vec<Value> = (0..n).map(|i| json!(i)).collect();
+    let mut doc = json!({"mergingList": original, "mergingIntList": (0..n).collect::<Vec<_>>()});
+    let p = json!({"mergingList": patch, "$deleteFromPrimitiveList/mergingIntList": deleted});
+    super::apply(&mut doc, &p, TEST).unwrap();
+    let list = doc["mergingList"].as_array().unwrap();
+    assert_eq!(list.len(), n + n / 2);
+    // New elements first (in the patch's order), then the server's, the patched ones last
+    // (the patch reversed their order).
+    assert_eq!(list[0], json!({"name": "e29999", "value": "v"}));
+    assert_eq!(list[n / 2], json!({"name": "e0"}));
+    assert_eq!(list[n + n / 2 - 1], json!({"name": "e10000", "value": "v"}));
+    assert_eq!(doc["mergingIntList"], json!([]));
 }
