@@ -2,6 +2,7 @@
 //! ("Update API Objects in Place Using kubectl patch", the strategic-merge-patch design
 //! documents) and its apimachinery test tables, on a test schema and on the built-in kinds.
 
+use super::schema::{merge_by, merge_set, nested};
 use super::*;
 use serde_json::json;
 
