@@ -37,6 +37,7 @@ pub mod scheduler;
 pub mod service;
 pub mod status;
 pub mod store;
+pub mod strategic_merge;
 pub mod strategy;
 pub mod table;
 #[cfg(any(test, feature = "testing"))]

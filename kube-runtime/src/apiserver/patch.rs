@@ -1,4 +1,5 @@
-//! PATCH on resources and their `/status`: JSON Merge Patch and JSON Patch.
+//! PATCH on resources and their `/status`: JSON Merge Patch, JSON Patch and strategic merge
+//! patch (the latter on v1 routes only; v1beta1 never had it).
 //!
 //! A patch reads the current object, applies the patch to its JSON form (in the route's API
 //! version), decodes the result through the same strict decoder an update body goes through,
@@ -16,6 +17,7 @@ use crate::registry::Registry;
 use kube_core::error::ApiError;
 use kube_core::patch::{self, Operation, PatchError};
 use kube_core::status::{REASON_BAD_REQUEST, REASON_INVALID};
+use kube_core::strategic_merge::{self, Field};
 use kube_core::{ResourceKind, Status};
 use serde_json::Value;
 use std::sync::Arc;
@@ -27,13 +29,11 @@ pub const MAX_ATTEMPTS: usize = 5;
 pub const ACCEPTED: &[&str] = &[
     "application/json-patch+json",
     "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
 ];
 
 /// The patch formats Kubernetes has that are not served yet.
-const NOT_YET: &[&str] = &[
-    "application/strategic-merge-patch+json",
-    "application/apply-patch+yaml",
-];
+const NOT_YET: &[&str] = &["application/apply-patch+yaml"];
 
 /// A parsed patch document.
 #[derive(Clone, Debug)]
@@ -42,6 +42,8 @@ pub enum Patch {
     Merge(Value),
     /// `application/json-patch+json` (RFC 6902): a list of operations.
     Json(Vec<Operation>),
+    /// `application/strategic-merge-patch+json`: an object merged with the kind's merge keys.
+    Strategic(Value),
 }
 
 /// The kind of patch a `Content-Type` names (parameters such as `charset` are ignored).
@@ -51,6 +53,8 @@ pub enum PatchType {
     Merge,
     /// JSON Patch.
     Json,
+    /// Strategic merge patch.
+    Strategic,
 }
 
 impl PatchType {
@@ -65,6 +69,7 @@ impl PatchType {
         match media.as_str() {
             "application/merge-patch+json" => Ok(PatchType::Merge),
             "application/json-patch+json" => Ok(PatchType::Json),
+            "application/strategic-merge-patch+json" => Ok(PatchType::Strategic),
             m if NOT_YET.contains(&m) => Err(ApiError::UnsupportedMediaType(format!(
                 "the patch type {m:?} is not supported yet; accepted patch types: {}",
                 ACCEPTED.join(", ")
@@ -94,6 +99,10 @@ impl PatchType {
             PatchType::Merge => Err(ApiError::BadRequest(
                 "a merge patch of an object must be a JSON object".into(),
             )),
+            PatchType::Strategic if doc.is_object() => Ok(Patch::Strategic(doc)),
+            PatchType::Strategic => Err(ApiError::BadRequest(
+                "a strategic merge patch of an object must be a JSON object".into(),
+            )),
             PatchType::Json => patch::parse_json_patch(&doc)
                 .map(Patch::Json)
                 .map_err(patch_error),
@@ -102,14 +111,19 @@ impl PatchType {
 }
 
 impl Patch {
-    /// Applies the patch to a JSON document (400 or 422 on failure).
-    pub fn apply(&self, doc: &mut Value) -> Result<(), ApiError> {
+    /// Applies the patch to a JSON document whose kind has the patch schema `schema` (from
+    /// [`strategic_merge::schema_for_kind`]; only strategic patches use it). 400 or 422 on
+    /// failure, the document unchanged.
+    pub fn apply(&self, doc: &mut Value, schema: &[Field]) -> Result<(), ApiError> {
         match self {
             Patch::Merge(p) => {
                 patch::merge_patch(doc, p);
                 Ok(())
             }
             Patch::Json(ops) => patch::apply_operations(doc, ops).map_err(patch_error),
+            Patch::Strategic(p) => strategic_merge::apply(doc, p, schema).map_err(|e| {
+                ApiError::BadRequest(format!("the strategic merge patch does not apply: {e}"))
+            }),
         }
     }
 }
@@ -146,6 +160,16 @@ pub async fn patch<T: Served>(
     target: &Target<'_>,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<T, ApiError> {
+    if target.version == Version::V1Beta1
+        && matches!(
+            PatchType::from_content_type(content_type(&req)),
+            Ok(PatchType::Strategic)
+        )
+    {
+        return Err(ApiError::UnsupportedMediaType(
+            "strategic merge patch is served on v1 only (v1beta1 never had it); use application/merge-patch+json or application/json-patch+json on v1beta1".into(),
+        ));
+    }
     let parsed = read_patch(srv, req).await?;
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
@@ -230,7 +254,10 @@ fn patched<T: Served>(
             .map_err(|e| ApiError::Internal(format!("encoding the object: {e}")))?,
         Version::V1Beta1 => current.to_v1beta1(),
     };
-    patch.apply(&mut doc)?;
+    patch.apply(
+        &mut doc,
+        strategic_merge::schema_for_kind(resource.info().kind),
+    )?;
     let bytes = serde_json::to_vec(&doc)
         .map_err(|e| ApiError::Internal(format!("encoding the patched object: {e}")))?;
     let mut obj: T = decode::decode_object::<T>(&bytes, false, version, resource)?;
@@ -253,7 +280,10 @@ mod tests {
                 Some(PatchType::Merge),
             ),
             ("Application/JSON-Patch+JSON", Some(PatchType::Json)),
-            ("application/strategic-merge-patch+json", None),
+            (
+                "application/strategic-merge-patch+json; charset=utf-8",
+                Some(PatchType::Strategic),
+            ),
             ("application/apply-patch+yaml", None),
             ("application/json", None),
             ("", None),
@@ -274,8 +304,10 @@ mod tests {
 
     #[test]
     fn malformed_patches_are_400() {
-        let cases: [(PatchType, &str); 6] = [
+        let cases: [(PatchType, &str); 8] = [
             (PatchType::Merge, ""),
+            (PatchType::Strategic, "[{\"$patch\":\"delete\"}]"),
+            (PatchType::Strategic, "\"x\""),
             (PatchType::Merge, "{"),
             (PatchType::Merge, "[1]"),
             (PatchType::Json, "{\"op\":\"add\"}"),
@@ -302,6 +334,28 @@ mod tests {
             .parse(br#"[{"op":"test","path":"/a","value":2}]"#)
             .unwrap();
         let mut doc = serde_json::json!({"a": 1});
-        assert_eq!(p.apply(&mut doc).unwrap_err().code(), 422);
+        assert_eq!(p.apply(&mut doc, &[]).unwrap_err().code(), 422);
+    }
+
+    #[test]
+    fn strategic_patches_use_the_schema_and_fail_with_400() {
+        let pod = strategic_merge::schema_for_kind("Pod");
+        let p = PatchType::Strategic
+            .parse(br#"{"spec":{"containers":[{"name":"b","image":"y"}]}}"#)
+            .unwrap();
+        let mut doc = serde_json::json!({"spec": {"containers": [{"name": "a"}]}});
+        p.apply(&mut doc, pod).unwrap();
+        assert_eq!(
+            doc["spec"]["containers"],
+            serde_json::json!([{"name": "b", "image": "y"}, {"name": "a"}])
+        );
+        let bad = PatchType::Strategic
+            .parse(br#"{"spec":{"containers":[{"image":"y"}]}}"#)
+            .unwrap();
+        let before = doc.clone();
+        let e = bad.apply(&mut doc, pod).unwrap_err();
+        assert_eq!(e.code(), 400, "{e}");
+        assert!(e.to_string().contains("merge key"), "{e}");
+        assert_eq!(doc, before);
     }
 }

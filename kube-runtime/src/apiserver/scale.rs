@@ -55,7 +55,10 @@ async fn patch(
         let read_rv = current.metadata.resource_version.clone();
         let mut doc = serde_json::to_value(&current)
             .map_err(|e| ApiError::Internal(format!("encoding the scale: {e}")))?;
-        patch.apply(&mut doc)?;
+        patch.apply(
+            &mut doc,
+            kube_core::strategic_merge::schema_for_kind("Scale"),
+        )?;
         let mut scale = scale_from_value(&doc)?;
         let pinned = !scale.metadata.resource_version.is_empty()
             && scale.metadata.resource_version != read_rv;

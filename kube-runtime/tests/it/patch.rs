@@ -1,6 +1,6 @@
-//! PATCH on items and `/status`: JSON Merge Patch and JSON Patch through raw HTTP, the same
-//! validation and compare-and-swap as an update, retries on conflict, and bad patches that
-//! change nothing.
+//! PATCH on items and `/status`: JSON Merge Patch, JSON Patch and strategic merge patch
+//! through raw HTTP, the same validation and compare-and-swap as an update, retries on
+//! conflict, and bad patches that change nothing.
 
 use crate::support::{pod, TestServer};
 use async_trait::async_trait;
@@ -16,6 +16,7 @@ const PODS: &str = "/api/v1/namespaces/default/pods";
 const P: &str = "/api/v1/namespaces/default/pods/p";
 const MERGE: &str = "application/merge-patch+json";
 const JSON_PATCH: &str = "application/json-patch+json";
+const SMP: &str = "application/strategic-merge-patch+json";
 
 /// Sends a PATCH with `ctype` and returns the status code and the JSON answer.
 async fn patch(s: &TestServer, path: &str, ctype: &str, body: &str) -> (u16, Value) {
@@ -117,12 +118,7 @@ async fn bad_content_types_and_malformed_patches_change_nothing() {
         ("application/json", good, 415, "UnsupportedMediaType"),
         ("text/plain", good, 415, "UnsupportedMediaType"),
         ("", good, 415, "UnsupportedMediaType"),
-        (
-            "application/strategic-merge-patch+json",
-            good,
-            415,
-            "UnsupportedMediaType",
-        ),
+        (SMP, "[1]", 400, "BadRequest"),
         (
             "application/apply-patch+yaml",
             good,
@@ -430,5 +426,255 @@ async fn v1beta1_writes_keep_owner_references_and_finalizers() {
         stored["metadata"]["finalizers"],
         json!(["example.com/hold"]),
         "{stored}"
+    );
+}
+
+/// A pod with two containers, as kubectl's patch documentation starts from.
+fn two_container_pod() -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "labels": {"app": "web", "drop": "x"}},
+        "spec": {"containers": [
+            {"name": "web", "image": "nginx:1.25", "env": [{"name": "A", "value": "1"}]},
+            {"name": "side", "image": "busybox:1.36"}
+        ]}
+    })
+}
+
+fn images(obj: &Value, containers: &str) -> Vec<(String, String)> {
+    let pointer = format!("{containers}/containers");
+    obj.pointer(&pointer)
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    let field = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+                    (field("name"), field("image"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn strategic_patches_on_a_pod_merge_by_key() {
+    let s = TestServer::start().await;
+    let (code, body) = s.call(Method::POST, PODS, Some(two_container_pod())).await;
+    assert_eq!(code, 201, "{body}");
+
+    // kubectl set image: one container by name, the other kept.
+    let (code, p) = patch(
+        &s,
+        P,
+        &format!("{SMP}; charset=utf-8"),
+        r#"{"spec":{"containers":[{"name":"side","image":"busybox:1.37"}]}}"#,
+    )
+    .await;
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(
+        images(&p, "/spec"),
+        pairs(&[("web", "nginx:1.25"), ("side", "busybox:1.37")])
+    );
+    assert_eq!(
+        p["spec"]["containers"][0]["env"],
+        json!([{"name": "A", "value": "1"}])
+    );
+
+    // kubectl label: add one, remove one.
+    let (code, p) = patch(
+        &s,
+        P,
+        SMP,
+        r#"{"metadata":{"labels":{"tier":"fe","drop":null}}}"#,
+    )
+    .await;
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(p["metadata"]["labels"], json!({"app": "web", "tier": "fe"}));
+
+    // Finalizers are a set: added, ordered, and removed one by one.
+    let (code, p) = patch(
+        &s,
+        P,
+        SMP,
+        r#"{"metadata":{"finalizers":["a.io/x","b.io/y"]}}"#,
+    )
+    .await;
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(p["metadata"]["finalizers"], json!(["a.io/x", "b.io/y"]));
+    let (code, p) = patch(
+        &s,
+        P,
+        SMP,
+        r#"{"metadata":{"$setElementOrder/finalizers":["b.io/y","c.io/z","a.io/x"],"finalizers":["c.io/z"]}}"#,
+    )
+    .await;
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(
+        p["metadata"]["finalizers"],
+        json!(["b.io/y", "c.io/z", "a.io/x"])
+    );
+    let (code, p) = patch(
+        &s,
+        P,
+        SMP,
+        r#"{"metadata":{"$deleteFromPrimitiveList/finalizers":["a.io/x","c.io/z"]}}"#,
+    )
+    .await;
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(p["metadata"]["finalizers"], json!(["b.io/y"]));
+
+    // A well-formed patch the pod's update rules refuse: a pod's containers cannot change.
+    let before = s.snapshot().await;
+    let (code, st) = patch(
+        &s,
+        P,
+        SMP,
+        r#"{"spec":{"containers":[{"name":"side","$patch":"delete"}]}}"#,
+    )
+    .await;
+    assert_eq!(code, 422, "{st}");
+    assert_eq!(st["reason"], "Invalid", "{st}");
+    assert_eq!(s.snapshot().await, before);
+
+    let (_, stored) = s.call(Method::GET, P, None).await;
+    assert_eq!(
+        images(&stored, "/spec"),
+        pairs(&[("web", "nginx:1.25"), ("side", "busybox:1.37")])
+    );
+    assert_eq!(stored["metadata"]["finalizers"], json!(["b.io/y"]));
+}
+
+#[tokio::test]
+async fn strategic_patches_edit_a_replication_controllers_template() {
+    const RC: &str = "/api/v1/namespaces/default/replicationcontrollers/rc";
+    let s = TestServer::start().await;
+    let rc = json!({
+        "apiVersion": "v1", "kind": "ReplicationController",
+        "metadata": {"name": "rc"},
+        "spec": {"replicas": 1, "selector": {"app": "web"}, "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "a", "image": "busybox:1.36"}]}
+        }}
+    });
+    let (code, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/namespaces/default/replicationcontrollers",
+            Some(rc),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let tmpl = "/spec/template/spec";
+    let steps: [(&str, &[(&str, &str)]); 4] = [
+        // Added by name: a new element comes first, as Kubernetes orders it.
+        (
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"b","image":"nginx:1.25"}]}}}}"#,
+            &[("b", "nginx:1.25"), ("a", "busybox:1.36")],
+        ),
+        // kubectl apply's ordering directive.
+        (
+            r#"{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"a"},{"name":"b"}],"containers":[{"name":"a","image":"busybox:1.37"}]}}}}"#,
+            &[("a", "busybox:1.37"), ("b", "nginx:1.25")],
+        ),
+        (
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"a","$patch":"delete"}]}}}}"#,
+            &[("b", "nginx:1.25")],
+        ),
+        (
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"redis:7"},{"$patch":"replace"}]}}}}"#,
+            &[("c", "redis:7")],
+        ),
+    ];
+    for (body, want) in steps {
+        let (code, p) = patch(&s, RC, SMP, body).await;
+        assert_eq!(code, 200, "{body}: {p}");
+        assert_eq!(images(&p, tmpl), pairs(want), "{body}");
+    }
+    let (_, stored) = s.call(Method::GET, RC, None).await;
+    assert_eq!(images(&stored, tmpl), pairs(&[("c", "redis:7")]));
+}
+
+#[tokio::test]
+async fn strategic_status_patches_merge_node_conditions_by_type() {
+    const NODE: &str = "/api/v1/nodes/n1";
+    let s = TestServer::start().await;
+    let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}});
+    let (code, body) = s.call(Method::POST, "/api/v1/nodes", Some(node)).await;
+    assert_eq!(code, 201, "{body}");
+    let status = format!("{NODE}/status");
+    let steps = [
+        (
+            r#"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady"}]}}"#,
+            json!([["Ready", "True"]]),
+        ),
+        (
+            r#"{"status":{"conditions":[{"type":"DiskPressure","status":"False"}]}}"#,
+            json!([["DiskPressure", "False"], ["Ready", "True"]]),
+        ),
+        (
+            r#"{"status":{"conditions":[{"type":"Ready","status":"False","reason":"KubeletNotReady"}]}}"#,
+            json!([["DiskPressure", "False"], ["Ready", "False"]]),
+        ),
+    ];
+    for (body, want) in steps {
+        let (code, p) = patch(&s, &status, SMP, body).await;
+        assert_eq!(code, 200, "{body}: {p}");
+        let got: Vec<Value> = p["status"]["conditions"]
+            .as_array()
+            .map(|cs| cs.iter().map(|c| json!([c["type"], c["status"]])).collect())
+            .unwrap_or_default();
+        assert_eq!(Value::Array(got), want, "{body}: {p}");
+    }
+    let (_, stored) = s.call(Method::GET, NODE, None).await;
+    assert_eq!(
+        stored["status"]["conditions"][1]["reason"],
+        "KubeletNotReady"
+    );
+}
+
+#[tokio::test]
+async fn bad_strategic_patches_are_400_and_change_nothing() {
+    let s = TestServer::start().await;
+    let (code, body) = s.call(Method::POST, PODS, Some(two_container_pod())).await;
+    assert_eq!(code, 201, "{body}");
+    let cases = [
+        r#"{"spec":{"containers":[{"image":"busybox:1.37"}]}}"#,
+        r#"{"metadata":{"labels":{"$patch":"explode"}}}"#,
+        r#"{"metadata":{"$frobnicate":["a"]}}"#,
+        r#"{"metadata":{"$retainKeys":["name"],"labels":{"a":"b"}}}"#,
+        r#"{"spec":{"$setElementOrder/containers":[{"name":"side"}],"containers":[{"name":"web","image":"x:1"}]}}"#,
+        r#"{"metadata":{"$deleteFromPrimitiveList/finalizers":"a.io/x"}}"#,
+        r#"{"spec":{"containers":[[1]]}}"#,
+        r#"["not","an","object"]"#,
+    ];
+    let (_, original) = s.call(Method::GET, P, None).await;
+    for body in cases {
+        let before = s.snapshot().await;
+        let (code, st) = patch(&s, P, SMP, body).await;
+        assert_eq!(code, 400, "{body}: {st}");
+        assert_eq!(st["kind"], "Status", "{body}");
+        assert_eq!(st["reason"], "BadRequest", "{body}: {st}");
+        assert_eq!(s.snapshot().await, before, "{body} changed the store");
+    }
+    let (_, stored) = s.call(Method::GET, P, None).await;
+    assert_eq!(
+        stored["metadata"]["resourceVersion"],
+        original["metadata"]["resourceVersion"]
+    );
+
+    // v1beta1 never had strategic merge patch.
+    let (code, st) = patch(&s, "/api/v1beta1/pods/p", SMP, r#"{"labels":{"a":"2"}}"#).await;
+    assert_eq!(code, 415, "{st}");
+    assert!(
+        st["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("v1 only")),
+        "{st}"
     );
 }

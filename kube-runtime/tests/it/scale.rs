@@ -240,8 +240,8 @@ async fn bad_requests_change_nothing() {
             Method::PATCH,
             SCALE,
             "application/strategic-merge-patch+json",
-            r#"{"spec":{"replicas":2}}"#,
-            415,
+            r#"{"spec":{"$patch":"explode","replicas":2}}"#,
+            400,
         ),
         (
             Method::PATCH,
@@ -288,6 +288,20 @@ async fn merge_and_json_patches_apply_to_the_scale() {
     );
     let (_, stored) = s.call(Method::GET, RC, None).await;
     assert_eq!(stored["spec"]["replicas"], 5);
+    // What `kubectl patch --subresource=scale` sends by default.
+    let (code, scale) = send(
+        &s,
+        Method::PATCH,
+        SCALE,
+        "application/strategic-merge-patch+json",
+        r#"{"spec":{"replicas":5}}"#,
+    )
+    .await;
+    assert_eq!(
+        (code, &scale["spec"]["replicas"]),
+        (200, &json!(5)),
+        "{scale}"
+    );
     let (code, scale) = send(
         &s,
         Method::PATCH,
