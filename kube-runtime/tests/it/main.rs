@@ -29,6 +29,7 @@ mod replication;
 mod runtime_contract;
 mod scale;
 mod scheduler;
+mod service_ip;
 mod store_contract;
 mod stub_runtime;
 mod support;
