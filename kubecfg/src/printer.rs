@@ -131,7 +131,7 @@ fn table(resource: ResourceKind, value: &Value, wide: bool) -> Result<String, St
                 .collect(),
         ),
         ResourceKind::Services => (
-            vec!["ID", "Labels", "Selector", "Port"],
+            vec!["ID", "Labels", "Selector", "IP", "Port"],
             items::<Service>(value)?
                 .iter()
                 .map(|s| service_row(s, wide))
@@ -250,6 +250,7 @@ fn service_row(s: &Service, wide: bool) -> Vec<String> {
         s.metadata.name.clone(),
         format_labels(&s.metadata.labels),
         format_labels(&s.spec.selector),
+        s.spec.cluster_ip.clone(),
         port,
     ];
     if wide {
@@ -342,6 +343,16 @@ mod tests {
                 "ID                  Image(s)            Host                Labels              Status\n\
                  ----------          ----------          ----------          ----------          ----------\n\
                  p                   x,y                 <unassigned>                            Pending\n",
+            ),
+            // v0.5's IP column (the portal IP) between Selector and Port.
+            (
+                ResourceKind::Services,
+                json!({"items": [{"metadata": {"name": "redismaster", "labels": {"name": "redis"}},
+                    "spec": {"selector": {"name": "redis-master"}, "clusterIP": "172.0.0.1",
+                        "ports": [{"port": 10000}]}}]}),
+                "ID                  Labels              Selector            IP                  Port\n\
+                 ----------          ----------          ----------          ----------          ----------\n\
+                 redismaster         name=redis          name=redis-master   172.0.0.1           10000\n",
             ),
             (
                 ResourceKind::Nodes,

@@ -211,11 +211,16 @@ impl Registry {
     /// The stored map over the configured range, and whether it must be written back (it was
     /// stored with another range).
     fn read_map(&self, kv: &KeyValue) -> Result<(AllocationMap, bool), ApiError> {
-        let corrupt =
-            |e: String| ApiError::Internal(format!("stored service IP map at {} is corrupt: {e}", kv.key));
+        let corrupt = |e: String| {
+            ApiError::Internal(format!(
+                "stored service IP map at {} is corrupt: {e}",
+                kv.key
+            ))
+        };
         let stored: RangeAllocation =
             serde_json::from_slice(&kv.value).map_err(|e| corrupt(e.to_string()))?;
-        let map = AllocationMap::from_range_allocation(&stored).map_err(|e| corrupt(e.to_string()))?;
+        let map =
+            AllocationMap::from_range_allocation(&stored).map_err(|e| corrupt(e.to_string()))?;
         let range = self.service_ips.range;
         if map.range() == range {
             return Ok((map, false));

@@ -67,7 +67,8 @@ impl TestClusterBuilder {
             .await?;
         let http = HttpClient::new(&server.url())?;
         let in_process = InProcessClient::new(
-            Registry::with_clock(store.clone(), clock.clone()).with_service_ip_range(config.portal_net),
+            Registry::with_clock(store.clone(), clock.clone())
+                .with_service_ip_range(config.portal_net),
         );
         Ok(TestCluster {
             store,

@@ -34,6 +34,7 @@ mod runtime_contract;
 mod scale;
 mod scheduler;
 mod seed_flags;
+mod service_ip;
 mod store_contract;
 mod stub_runtime;
 mod support;
