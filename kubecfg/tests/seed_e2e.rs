@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 /// How long a step may take (image work is local, so this is generous).
@@ -53,8 +53,8 @@ impl Component {
     /// Panics (with its output) if the process has exited.
     fn assert_running(&mut self, cwd: &Path) {
         if let Ok(Some(status)) = self.child.try_wait() {
-            let out = std::fs::read_to_string(cwd.join(format!("{}.out", self.name)))
-                .unwrap_or_default();
+            let out =
+                std::fs::read_to_string(cwd.join(format!("{}.out", self.name))).unwrap_or_default();
             panic!("{} exited with {status}:\n{out}", self.name);
         }
     }
@@ -160,7 +160,8 @@ fn wait_port(addr: &str, procs: &mut [&mut Component], cwd: &Path) {
 
 /// One `GET path` over HTTP/1.0 to `addr`; the body when the status is 200.
 fn http_get(addr: &SocketAddr, path: &str) -> Result<String, String> {
-    let mut s = TcpStream::connect_timeout(addr, Duration::from_secs(3)).map_err(|e| e.to_string())?;
+    let mut s =
+        TcpStream::connect_timeout(addr, Duration::from_secs(3)).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(5)))
         .map_err(|e| e.to_string())?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").map_err(|e| e.to_string())?;
@@ -214,7 +215,10 @@ fn write_doc(dir: &Path, name: &str, doc: &Value) -> String {
 fn seed_pod_and_controller(cwd: &Path, host: &str) {
     let redis = examples().join("redis.json");
     let rc = examples().join("redisController.json");
-    ok(cwd, &["-c", redis.to_str().expect("utf-8"), "create", "/pods"]);
+    ok(
+        cwd,
+        &["-c", redis.to_str().expect("utf-8"), "create", "/pods"],
+    );
     let table = wait("redis Running in `kubecfg list /pods`", || {
         let out = ok(cwd, &["list", "/pods"]);
         out.lines()
@@ -232,13 +236,17 @@ fn seed_pod_and_controller(cwd: &Path, host: &str) {
 
     ok(
         cwd,
-        &["-c", rc.to_str().expect("utf-8"), "create", "/replicationControllers"],
+        &[
+            "-c",
+            rc.to_str().expect("utf-8"),
+            "create",
+            "/replicationControllers",
+        ],
     );
     let rcs = ok(cwd, &["list", "/replicationControllers"]);
     assert!(
-        rcs.lines()
-            .any(|l| l.split_whitespace().collect::<Vec<_>>()
-                == ["redisController", "dockerfile/redis", "name=redis", "1"]),
+        rcs.lines().any(|l| l.split_whitespace().collect::<Vec<_>>()
+            == ["redisController", "dockerfile/redis", "name=redis", "1"]),
         "{rcs}"
     );
     let first = running(cwd, "name=redis", 1);
@@ -283,15 +291,36 @@ fn service_through_the_proxy(cwd: &Path) {
         "metadata": {"name": "web"},
         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}
     });
-    ok(cwd, &["-c", &write_doc(cwd, "web-rc.json", &rc), "create", "replicationControllers"]);
-    ok(cwd, &["-c", &write_doc(cwd, "web-svc.json", &svc), "create", "services"]);
+    ok(
+        cwd,
+        &[
+            "-c",
+            &write_doc(cwd, "web-rc.json", &rc),
+            "create",
+            "replicationControllers",
+        ],
+    );
+    ok(
+        cwd,
+        &[
+            "-c",
+            &write_doc(cwd, "web-svc.json", &svc),
+            "create",
+            "services",
+        ],
+    );
     let services = ok(cwd, &["list", "services"]);
     let backends = running(cwd, "app=web", 2);
 
     let service = json(cwd, &["get", "services/web"]).expect("service web");
-    let ip = service["spec"]["clusterIP"].as_str().expect("cluster IP").to_string();
+    let ip = service["spec"]["clusterIP"]
+        .as_str()
+        .expect("cluster IP")
+        .to_string();
     assert!(
-        services.lines().any(|l| l.contains("web") && l.contains(&ip)),
+        services
+            .lines()
+            .any(|l| l.contains("web") && l.contains(&ip)),
         "`kubecfg list services` shows the IP:\n{services}"
     );
     wait("2 ready endpoints for web", || {
@@ -305,7 +334,10 @@ fn service_through_the_proxy(cwd: &Path) {
     });
     // Traffic only to an address of this machine: the proxy puts the cluster IP on the bridge.
     wait(&format!("{ip} to be an address of this machine"), || {
-        let out = Command::new("ip").args(["-o", "addr", "show"]).output().ok()?;
+        let out = Command::new("ip")
+            .args(["-o", "addr", "show"])
+            .output()
+            .ok()?;
         String::from_utf8_lossy(&out.stdout)
             .contains(&format!("inet {ip}/32"))
             .then_some(())
@@ -319,7 +351,8 @@ fn service_through_the_proxy(cwd: &Path) {
         (seen == backends).then_some(())
     });
 
-    // A third pod reaches the service through the seed's variables.
+    // A third pod reaches the service through the seed's variables (with nc: Debian's static
+    // busybox wget crashes in these images).
     let client = json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "client", "labels": {"app": "client"}},
@@ -329,10 +362,18 @@ fn service_through_the_proxy(cwd: &Path) {
             "imagePullPolicy": "Never",
             "command": ["sh", "-c",
                 "echo host=$WEB_SERVICE_HOST port=$WEB_SERVICE_PORT; \
-                 while true; do wget -q -T 2 -O - http://$WEB_SERVICE_HOST:$WEB_SERVICE_PORT/ && echo; sleep 1; done"]
+                 while true; do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 $WEB_SERVICE_HOST $WEB_SERVICE_PORT; echo; sleep 1; done"]
         }]}
     });
-    ok(cwd, &["-c", &write_doc(cwd, "client.json", &client), "create", "pods"]);
+    ok(
+        cwd,
+        &[
+            "-c",
+            &write_doc(cwd, "client.json", &client),
+            "create",
+            "pods",
+        ],
+    );
     running(cwd, "app=client", 1);
     let logs = wait("the client pod to reach the service", || {
         let o = kubecfg(cwd, &["logs", "client"]);
@@ -362,7 +403,10 @@ fn service_through_the_proxy(cwd: &Path) {
         .expect("docker ps");
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(!id.is_empty(), "no container for {victim}");
-    let killed = Command::new("docker").args(["kill", &id]).output().expect("docker kill");
+    let killed = Command::new("docker")
+        .args(["kill", &id])
+        .output()
+        .expect("docker kill");
     assert!(killed.status.success(), "docker kill {id}");
     for i in 0..20 {
         let body = http_get(&addr, "/")
@@ -415,7 +459,10 @@ fn seed_walkthrough_with_the_seeds_command_lines() {
     wait_port("127.0.0.1:4001", &mut [&mut etcd], cwd);
     let logging = ["-v=3", "-logtostderr=false", "-log_dir=./log"];
     let with_logging = |args: &[&str]| -> Vec<String> {
-        args.iter().chain(logging.iter()).map(|s| s.to_string()).collect()
+        args.iter()
+            .chain(logging.iter())
+            .map(|s| s.to_string())
+            .collect()
     };
     let start = |name: &str, args: Vec<String>| {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -446,7 +493,10 @@ fn seed_walkthrough_with_the_seeds_command_lines() {
         "-etcd_servers=http://127.0.0.1:4001",
     ]);
     kubelet_args.extend(["--container-label".to_string(), run.clone()]);
-    kubelet_args.extend(["--root-dir".to_string(), cwd.join("kubelet").display().to_string()]);
+    kubelet_args.extend([
+        "--root-dir".to_string(),
+        cwd.join("kubelet").display().to_string(),
+    ]);
     let _kubelet = start("kubelet", kubelet_args);
     let _proxy = start("proxy", with_logging(&["-master", "127.0.0.1:8080"]));
 
@@ -458,7 +508,13 @@ fn seed_walkthrough_with_the_seeds_command_lines() {
         .expect("./log was created")
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect();
-    for component in ["apiserver", "scheduler", "controller-manager", "kubelet", "proxy"] {
+    for component in [
+        "apiserver",
+        "scheduler",
+        "controller-manager",
+        "kubelet",
+        "proxy",
+    ] {
         assert!(
             logs.iter().any(|f| f.starts_with(component)),
             "no log file of {component} in ./log: {logs:?}"

@@ -12,7 +12,6 @@ mod flags;
 pub use flags::{LocalkubeFlags, RuntimeKind};
 
 use crate::apiserver::{ApiServer, ApiServerConfig, RunningServer};
-use kube_core::ip_allocator::Ipv4Cidr;
 use crate::client::InProcessClient;
 use crate::clock::Clock;
 use crate::controller::Shutdown;
@@ -23,6 +22,7 @@ use crate::proxy::{self, ProxyConfig};
 use crate::runtime::{DockerRuntime, FakeRuntime};
 use crate::scheduler::{self, SchedulerConfig};
 use crate::store::EmbeddedStore;
+use kube_core::ip_allocator::Ipv4Cidr;
 use kube_core::runtime::ContainerRuntime;
 use kube_core::Store;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
