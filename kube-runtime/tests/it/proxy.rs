@@ -11,6 +11,7 @@ use kube_core::proxy::{ListenAddr, Protocol};
 use kube_core::service::ServicePort;
 use kube_core::testing::ServiceBuilder;
 use kube_core::{Endpoints, Event, Service};
+use kube_runtime::apiserver::ApiServerConfig;
 use kube_runtime::client::{ApiClient, InProcessClient, ListParams};
 use kube_runtime::controller::Shutdown;
 use kube_runtime::informer::SharedInformers;
@@ -41,7 +42,15 @@ impl Env {
     }
 
     async fn with_config(config: ProxyConfig) -> Env {
-        let cluster = TestCluster::start().await.expect("cluster");
+        // Loopback cluster IPs (127.77.x.y): bound at once, no root, no traffic off this host.
+        let cluster = TestCluster::builder()
+            .server_config(ApiServerConfig {
+                portal_net: "127.77.0.0/16".parse().expect("range"),
+                ..ApiServerConfig::default()
+            })
+            .start()
+            .await
+            .expect("cluster");
         let shutdown = Shutdown::new();
         let proxier = Proxier::new(ProxyConfig {
             bind_interface: Some("lo".into()),
