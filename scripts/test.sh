@@ -32,6 +32,8 @@ command -v protoc >/dev/null || packages+=(protobuf-compiler)
 # test images are made of (scripts/test-images.sh).
 command -v dockerd >/dev/null || packages+=(docker.io)
 dpkg -s busybox-static >/dev/null 2>&1 || packages+=(busybox-static)
+# The proxy puts non-loopback cluster IPs on the Docker bridge with `ip addr` (seed_e2e).
+command -v ip >/dev/null || packages+=(iproute2)
 if ((${#packages[@]})); then
   log "installing ${packages[*]}"
   sudo=()
