@@ -23,6 +23,7 @@ use kube_core::endpoints::{EndpointAddress, EndpointPort, EndpointSubset};
 use kube_core::proxy::{ListenAddr, Protocol};
 use kube_core::testing::ServiceBuilder;
 use kube_core::{Endpoints, Service};
+use kube_runtime::apiserver::ApiServerConfig;
 use kube_runtime::client::ApiClient;
 use kube_runtime::controller::Shutdown;
 use kube_runtime::informer::SharedInformers;
@@ -126,7 +127,14 @@ async fn bench(args: &Args) -> Result<Value, BoxError> {
     let rr_backend = start_backend(Backend::RequestResponse).await?;
     let stream_backend = start_backend(Backend::Stream).await?;
 
-    let cluster = TestCluster::start().await?;
+    // The services' loopback cluster IPs come from a loopback portal net.
+    let cluster = TestCluster::builder()
+        .server_config(ApiServerConfig {
+            portal_net: "127.77.0.0/16".parse()?,
+            ..ApiServerConfig::default()
+        })
+        .start()
+        .await?;
     let client = cluster.in_process().clone();
     for (name, ip, backend) in [
         ("rr", RR_IP, rr_backend),
