@@ -309,6 +309,20 @@ pub struct MasterUrlError {
     pub reason: String,
 }
 
+/// An HTTP client of the API server named by a `--master` value (see [`master_url`]).
+pub fn master_client(given: &str) -> Result<crate::client::HttpClient, String> {
+    let url = master_url(given).map_err(|e| e.to_string())?;
+    crate::client::HttpClient::new(&url).map_err(|e| e.to_string())
+}
+
+/// Parses a `KEY=VALUE` label flag (`--container-label`).
+pub fn parse_label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{text:?}: expected KEY=VALUE")),
+    }
+}
+
 /// The API server's base URL from a `--master` value: `http://host:port`, or the seed's bare
 /// `host:port` (`-master 127.0.0.1:8080`), which gets `http://` in front. Trailing slashes go.
 pub fn master_url(given: &str) -> Result<String, MasterUrlError> {

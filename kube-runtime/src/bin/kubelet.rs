@@ -2,9 +2,9 @@
 
 use clap::{Parser, ValueEnum};
 use kube_runtime::cli::{
-    hostname, init_logging_or_stderr, master_url, normalize_args, wait_for_signal, LogFlags,
+    hostname, init_logging_or_stderr, master_client, normalize_args, parse_label, wait_for_signal,
+    LogFlags,
 };
-use kube_runtime::client::HttpClient;
 use kube_runtime::clock::Clock;
 use kube_runtime::controller::Shutdown;
 use kube_runtime::kubelet::{self, KubeletConfig};
@@ -101,14 +101,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(flags: Flags) -> Result<(), String> {
-    let master = master_url(&flags.master).map_err(|e| e.to_string())?;
+    let client = master_client(&flags.master)?;
     if !flags.etcd_servers.is_empty() {
         tracing::info!(
-            "-etcd_servers={} is not used: this kubelet talks to the API server at {master}, never to etcd",
-            flags.etcd_servers.join(",")
+            "-etcd_servers={} is not used: this kubelet talks to the API server at {}, never to etcd",
+            flags.etcd_servers.join(","),
+            client.base_url()
         );
     }
-    let client = HttpClient::new(&master).map_err(|e| e.to_string())?;
     let node_name = match flags.hostname_override.clone() {
         Some(n) => n,
         None => hostname()?,
@@ -132,12 +132,8 @@ async fn run(flags: Flags) -> Result<(), String> {
     config.max_pods = flags.max_pods;
     config.volume_root = format!("{}/pods", flags.root_dir.trim_end_matches('/'));
     for l in &flags.container_labels {
-        let (k, v) = l
-            .split_once('=')
-            .ok_or_else(|| format!("--container-label {l:?}: expected KEY=VALUE"))?;
-        config
-            .extra_container_labels
-            .insert(k.to_string(), v.to_string());
+        let (k, v) = parse_label(l).map_err(|e| format!("--container-label {e}"))?;
+        config.extra_container_labels.insert(k, v);
     }
     tracing::info!(
         node = %config.node_name,

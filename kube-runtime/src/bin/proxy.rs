@@ -2,9 +2,8 @@
 
 use clap::Parser;
 use kube_runtime::cli::{
-    init_logging_or_stderr, master_url, normalize_args, wait_for_signal, LogFlags,
+    init_logging_or_stderr, master_client, normalize_args, wait_for_signal, LogFlags,
 };
-use kube_runtime::client::HttpClient;
 use kube_runtime::controller::Shutdown;
 use kube_runtime::proxy::{self, ProxyConfig};
 use std::process::ExitCode;
@@ -32,10 +31,7 @@ struct Flags {
 async fn main() -> ExitCode {
     let flags = Flags::parse_from(normalize_args(std::env::args()));
     init_logging_or_stderr(&flags.log, "proxy");
-    let client = match master_url(&flags.master)
-        .map_err(|e| e.to_string())
-        .and_then(|url| HttpClient::new(&url).map_err(|e| e.to_string()))
-    {
+    let client = match master_client(&flags.master) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("proxy: {e}");

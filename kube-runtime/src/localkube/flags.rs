@@ -1,7 +1,7 @@
 //! The `localkube` binary's flags: those of the components it runs that matter in one process.
 
 use super::{LocalkubeConfig, RuntimeChoice, StoreChoice};
-use crate::cli::{parse_duration, parse_go_bool, LogFlags};
+use crate::cli::{parse_duration, parse_go_bool, parse_label, LogFlags};
 use crate::controllers::garbage_collector::GarbageCollectorConfig;
 use crate::controllers::manager::ControllerManagerConfig;
 use crate::kubelet::config::{DEFAULT_INFRA_IMAGE, DEFAULT_PORT};
@@ -11,14 +11,6 @@ use kube_core::ip_allocator::Ipv4Cidr;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Parses a `KEY=VALUE` label flag.
-fn parse_label(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("{text:?}: expected KEY=VALUE")),
-    }
-}
 
 /// Which container runtime runs the pods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
