@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
@@ -420,26 +420,16 @@ fn service_through_the_proxy(cwd: &Path) {
     ok(cwd, &["rm", "web"]);
 }
 
-/// A scratch directory for one walkthrough (logs, data, documents).
-fn scratch() -> tempfile::TempDir {
-    tempfile::tempdir().expect("tempdir")
-}
-
-/// The etcd binary (Debian's etcd-server).
-fn etcd_bin() -> PathBuf {
-    PathBuf::from("etcd")
-}
-
 #[test]
 fn seed_walkthrough_with_the_seeds_command_lines() {
-    let dir = scratch();
+    let dir = tempfile::tempdir().expect("tempdir");
     let cwd = dir.path();
     let run = format!("kube-test.run=seed-e2e-{}", std::process::id());
     let _containers = Containers(run.trim_start_matches("kube-test.run=").to_string());
     let peer = format!("http://127.0.0.1:{}", free_port());
     let mut etcd = Component::start(
         "etcd",
-        &etcd_bin(),
+        Path::new("etcd"),
         &[
             "--data-dir",
             "etcd-data",
@@ -524,7 +514,7 @@ fn seed_walkthrough_with_the_seeds_command_lines() {
 
 #[test]
 fn seed_walkthrough_on_localkube() {
-    let dir = scratch();
+    let dir = tempfile::tempdir().expect("tempdir");
     let cwd = dir.path();
     let run = format!("kube-test.run=localkube-e2e-{}", std::process::id());
     let _containers = Containers(run.trim_start_matches("kube-test.run=").to_string());
