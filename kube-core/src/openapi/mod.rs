@@ -69,11 +69,12 @@ pub fn openapi3_documents(served: &[ServedOperation]) -> BTreeMap<String, Value>
         .collect()
 }
 
-/// The `/openapi/v3` index: each group-version's document URL, with its hash.
-pub fn openapi3_index(documents: &BTreeMap<String, (Value, String)>) -> Value {
-    let paths: Map<String, Value> = documents
+/// The `/openapi/v3` index: each group-version's document URL, with its hash (`hashes`:
+/// group-version path → hash of its document).
+pub fn openapi3_index(hashes: &BTreeMap<String, String>) -> Value {
+    let paths: Map<String, Value> = hashes
         .iter()
-        .map(|(gv, (_, hash))| {
+        .map(|(gv, hash)| {
             (
                 gv.clone(),
                 json!({"serverRelativeURL": format!("/openapi/v3/{gv}?hash={hash}")}),
