@@ -275,73 +275,121 @@ fn add_patch_extensions(defs: &mut Map<String, Value>, kind: ResourceKind) {
     }
 }
 
+/// The schema keywords the documents keep (Swagger 2.0's; gnostic's `Schema` has a field for
+/// each); vendor extensions (`x-…`) are kept too.
+const KEPT: &[&str] = &[
+    "$ref",
+    "format",
+    "description",
+    "multipleOf",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "maxProperties",
+    "minProperties",
+    "required",
+    "enum",
+    "additionalProperties",
+    "type",
+    "items",
+    "allOf",
+    "properties",
+    "readOnly",
+];
+
 /// Brings a schemars schema to the subset Kubernetes' documents use: one `type` (no `null`),
-/// no `anyOf` for optional values, no titles or defaults, Kubernetes' integer formats.
+/// no `anyOf` for optional values, string `const` alternatives as an `enum`, Kubernetes'
+/// integer formats, `true` (any value) as `{}`, and only the keywords Swagger 2.0 has (so a
+/// new wire type cannot produce a document the protobuf encoding refuses). Walks schema
+/// positions only: a field called `title` or `default` is kept.
 pub(crate) fn normalize(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            for key in ["$schema", "title", "default", "examples"] {
-                map.remove(key);
+    if let Value::Bool(_) = v {
+        *v = json!({});
+        return;
+    }
+    let Value::Object(map) = v else {
+        return;
+    };
+    if let Some(Value::Array(types)) = map.get("type") {
+        let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        match kept.as_slice() {
+            [one] => {
+                map.insert("type".into(), one.clone());
             }
-            if let Some(Value::Array(types)) = map.get("type") {
-                let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
-                let t = if kept.len() == 1 {
-                    kept[0].clone()
-                } else {
-                    Value::Array(kept)
-                };
-                map.insert("type".into(), t);
+            _ => {
+                map.remove("type");
             }
-            for key in ["anyOf", "oneOf"] {
-                let Some(Value::Array(alts)) = map.get(key) else {
-                    continue;
-                };
-                let non_null: Vec<Value> = alts
-                    .iter()
-                    .filter(|a| a.get("type").is_none_or(|t| t != "null"))
-                    .cloned()
-                    .collect();
-                if let [only] = non_null.as_slice() {
-                    let only = only.clone();
-                    map.remove(key);
-                    if let Value::Object(inner) = only {
-                        for (k, val) in inner {
-                            map.entry(k).or_insert(val);
-                        }
+        }
+    }
+    if let Some(c) = map.remove("const") {
+        map.insert("enum".into(), Value::Array(vec![c]));
+    }
+    for key in ["anyOf", "oneOf"] {
+        let Some(Value::Array(alts)) = map.remove(key) else {
+            continue;
+        };
+        let mut alts: Vec<Value> = alts
+            .into_iter()
+            .filter(|a| a.get("type").is_none_or(|t| t != "null"))
+            .collect();
+        alts.iter_mut().for_each(normalize);
+        let enums: Option<Vec<Value>> = alts
+            .iter()
+            .map(|a| match a.get("enum") {
+                Some(Value::Array(e)) if e.len() == 1 && e[0].is_string() => Some(e[0].clone()),
+                _ => None,
+            })
+            .collect();
+        match (alts.len(), enums) {
+            (1, _) => {
+                if let Some(Value::Object(inner)) = alts.pop() {
+                    for (k, val) in inner {
+                        map.entry(k).or_insert(val);
                     }
                 }
             }
-            if let Some(Value::Array(alts)) = map.get("oneOf") {
-                let consts: Option<Vec<Value>> = alts
-                    .iter()
-                    .map(|a| a.get("const").filter(|c| c.is_string()).cloned())
-                    .collect();
-                if let Some(values) = consts {
-                    map.remove("oneOf");
-                    map.insert("type".into(), "string".into());
-                    map.insert("enum".into(), Value::Array(values));
-                }
+            (n, Some(values)) if n > 1 => {
+                map.insert("type".into(), "string".into());
+                map.insert("enum".into(), Value::Array(values));
             }
-            if let Some(Value::String(f)) = map.get("format") {
-                let f = match f.as_str() {
-                    "uint8" | "uint16" | "int8" | "int16" | "uint32" => Some("int32"),
-                    "uint" | "uint64" | "uint128" | "int128" => Some("int64"),
-                    "double" | "float" => None,
-                    _ => None,
-                };
-                if let Some(f) = f {
-                    map.insert("format".into(), f.into());
-                }
-            }
-            if map.get("type").is_some_and(|t| t == "integer") {
-                map.remove("minimum");
-                map.remove("maximum");
-            }
-            for child in map.values_mut() {
-                normalize(child);
-            }
+            // Several shapes: left untyped (any value), as Kubernetes does for such fields.
+            _ => {}
         }
-        Value::Array(items) => items.iter_mut().for_each(normalize),
-        _ => {}
+    }
+    if let Some(Value::String(f)) = map.get("format") {
+        let f = match f.as_str() {
+            "uint8" | "uint16" | "int8" | "int16" | "uint32" => Some("int32"),
+            "uint" | "uint64" | "uint128" | "int128" => Some("int64"),
+            _ => None,
+        };
+        if let Some(f) = f {
+            map.insert("format".into(), f.into());
+        }
+    }
+    if map.get("type").is_some_and(|t| t == "integer") {
+        map.remove("minimum");
+        map.remove("maximum");
+    }
+    map.retain(|k, _| k.starts_with("x-") || KEPT.contains(&k.as_str()));
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        props.values_mut().for_each(normalize);
+    }
+    if let Some(Value::Array(all)) = map.get_mut("allOf") {
+        all.iter_mut().for_each(normalize);
+    }
+    match map.get_mut("items") {
+        Some(Value::Array(items)) => items.iter_mut().for_each(normalize),
+        Some(items) => normalize(items),
+        None => {}
+    }
+    if let Some(extra @ Value::Object(_)) = map.get_mut("additionalProperties") {
+        normalize(extra);
     }
 }

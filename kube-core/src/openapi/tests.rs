@@ -551,3 +551,68 @@ fn content_hash_is_stable_and_discriminating() {
     assert_eq!(content_hash(b"a"), "AF63DC4C8601EC8C");
     assert_ne!(content_hash(b"ab"), content_hash(b"ba"));
 }
+
+/// A wire type of shapes the served kinds do not have yet: any JSON, a field called `default`,
+/// an untagged enum of two shapes, an unsigned integer.
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct Odd {
+    /// Any JSON.
+    fields_v1: Option<serde_json::Value>,
+    /// A field named like a keyword.
+    default: String,
+    /// Two shapes.
+    either: Option<Either>,
+    /// Unsigned.
+    count: u32,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Either {
+    Number(i64),
+    Words(Vec<String>),
+}
+
+#[test]
+fn new_shapes_normalize_to_what_the_encoding_takes() {
+    let mut generator = schemars::generate::SchemaSettings::draft07()
+        .with(|s| {
+            s.meta_schema = None;
+            s.transforms = Vec::new();
+        })
+        .into_generator();
+    let mut schema = generator.root_schema_for::<Odd>().to_value();
+    let mut either = schema
+        .as_object_mut()
+        .and_then(|m| m.remove("definitions"))
+        .and_then(|mut d| d.get_mut("Either").map(Value::take))
+        .expect("Either's definition");
+    schemas::normalize(&mut schema);
+    schemas::normalize(&mut either);
+    if let Value::Object(m) = &mut either {
+        m.remove("description");
+    }
+    // Several shapes: any value.
+    assert_eq!(either, json!({}));
+    let props = &schema["properties"];
+    // (field, normalized schema without its description)
+    let cases = [
+        ("fieldsV1", json!({})),
+        ("default", json!({"type": "string"})),
+        ("either", json!({"$ref": "#/definitions/Either"})),
+        ("count", json!({"type": "integer", "format": "int32"})),
+    ];
+    for (field, want) in cases {
+        let mut got = props[field].clone();
+        if let Value::Object(m) = &mut got {
+            m.remove("description");
+        }
+        assert_eq!(got, want, "{field}");
+    }
+    assert!(schema.get("title").is_none());
+    let encoded = protobuf::encode_schema(schema.as_object().expect("object"));
+    assert!(encoded.is_ok(), "{encoded:?}");
+}
