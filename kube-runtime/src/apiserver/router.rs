@@ -233,6 +233,13 @@ mod tests {
         let cases = [
             ("/healthz", Route::Healthz),
             ("/api", Route::ApiVersions),
+            ("/openapi/v2", Route::OpenApiV2),
+            ("/openapi/v3", Route::OpenApiV3(String::new())),
+            ("/openapi/v3/api/v1", Route::OpenApiV3("api/v1".into())),
+            (
+                "/openapi/v3/apis/coordination.k8s.io/v1",
+                Route::OpenApiV3("apis/coordination.k8s.io/v1".into()),
+            ),
             ("/api/v1", Route::ApiResources(V1)),
             ("/api/v1/pods", res(V1, Pods, None, None, None, false)),
             (
