@@ -205,8 +205,8 @@ fn operation(s: &ServedOperation) -> Option<Op> {
         format!("/{gv_path}/{}", info.plural)
     };
     let item = format!("{collection}/{{name}}");
-    let scale = &super::schemas::other_kinds()[0];
-    let binding = &super::schemas::other_kinds()[1];
+    let scale = &other_kind("Scale");
+    let binding = &other_kind("Binding");
     let (path, suffix, target): (String, &str, &KindDefinition) = match s.path {
         PathKind::Collection | PathKind::AllNamespaces => (collection, "", &k),
         PathKind::Item => (item, "", &k),
@@ -281,12 +281,17 @@ fn operation(s: &ServedOperation) -> Option<Op> {
     })
 }
 
-fn other_kind_name(kind: &str) -> String {
+/// The definition of one of [`super::schemas::other_kinds`] (`Scale`, `Binding`, `Status`,
+/// `DeleteOptions`).
+fn other_kind(kind: &str) -> KindDefinition {
     super::schemas::other_kinds()
         .into_iter()
         .find(|k| k.kind == kind)
-        .map(|k| k.name)
-        .unwrap_or_default()
+        .unwrap_or_else(|| KindDefinition::new(kind.to_string().into(), "v1", kind))
+}
+
+fn other_kind_name(kind: &str) -> String {
+    other_kind(kind).name
 }
 
 /// The description of the path parameter `name` (`namespace` or `name`).

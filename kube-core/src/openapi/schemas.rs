@@ -66,7 +66,7 @@ pub struct KindDefinition {
 }
 
 impl KindDefinition {
-    fn new(name: Cow<'static, str>, api_version: &str, kind: &str) -> Self {
+    pub(crate) fn new(name: Cow<'static, str>, api_version: &str, kind: &str) -> Self {
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         KindDefinition {
             name: name.into_owned(),
