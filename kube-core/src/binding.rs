@@ -4,7 +4,8 @@ use crate::meta::{ObjectMeta, ObjectReference};
 use serde::{Deserialize, Serialize};
 
 /// A binding of a pod to a node (core/v1 `Binding`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.Binding")]
 #[serde(rename_all = "camelCase")]
 pub struct Binding {
     /// `v1`.

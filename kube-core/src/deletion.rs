@@ -27,7 +27,8 @@ use crate::Pod;
 use serde::{Deserialize, Serialize};
 
 /// Options of a delete request (core/v1 `DeleteOptions`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions")]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteOptions {
     /// Seconds the object is given to stop; `None` uses the object's own default, 0 forces.
@@ -65,7 +66,8 @@ impl DeleteOptions {
 }
 
 /// `DeleteOptions.preconditions`: each field set must equal the stored object's.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions")]
 #[serde(rename_all = "camelCase")]
 pub struct Preconditions {
     /// The object's `metadata.uid`.
@@ -77,7 +79,8 @@ pub struct Preconditions {
 }
 
 /// `DeleteOptions.propagationPolicy`: what the garbage collector does with the dependents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(inline)]
 pub enum PropagationPolicy {
     /// Keep the dependents, released (their owner reference removed) before the owner goes.
     Orphan,

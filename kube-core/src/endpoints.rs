@@ -4,7 +4,8 @@ use crate::meta::{ObjectMeta, ObjectReference};
 use serde::{Deserialize, Serialize};
 
 /// The endpoints of a service (core/v1 `Endpoints`); named like the service.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.Endpoints")]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoints {
     /// Always `v1` once stored.
@@ -22,7 +23,8 @@ pub struct Endpoints {
 }
 
 /// Addresses and the ports they all serve.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.EndpointSubset")]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointSubset {
     /// Ready addresses.
@@ -37,7 +39,8 @@ pub struct EndpointSubset {
 }
 
 /// One backend address.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.EndpointAddress")]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointAddress {
     /// IP address of the backend.
@@ -51,7 +54,8 @@ pub struct EndpointAddress {
 }
 
 /// One backend port.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.EndpointPort")]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointPort {
     /// Name matching the service port's name.

@@ -4,7 +4,8 @@ use crate::meta::{is_default, ObjectMeta, ObjectReference};
 use serde::{Deserialize, Serialize};
 
 /// An event (core/v1 `Event`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.Event")]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     /// Always `v1` once stored.
@@ -43,7 +44,8 @@ pub struct Event {
 }
 
 /// Who reported an event.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.EventSource")]
 #[serde(rename_all = "camelCase")]
 pub struct EventSource {
     /// Component name, e.g. `scheduler`.

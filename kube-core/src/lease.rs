@@ -9,7 +9,8 @@ use std::time::Duration;
 pub const LEASE_API_VERSION: &str = "coordination.k8s.io/v1";
 
 /// A lease (`coordination.k8s.io/v1` `Lease`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.coordination.v1.Lease")]
 #[serde(rename_all = "camelCase")]
 pub struct Lease {
     /// Always `coordination.k8s.io/v1` once stored.
@@ -27,7 +28,8 @@ pub struct Lease {
 }
 
 /// What a lease claims and until when.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.coordination.v1.LeaseSpec")]
 #[serde(rename_all = "camelCase")]
 pub struct LeaseSpec {
     /// Identity of the holder; empty when the lease is free.

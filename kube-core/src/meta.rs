@@ -13,7 +13,8 @@ pub(crate) fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 }
 
 /// Metadata every persisted object carries.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
     /// Unique name within the namespace (DNS-1123 subdomain).
@@ -87,7 +88,8 @@ impl ObjectMeta {
 }
 
 /// A reference from an object to one of its owners (same namespace, or cluster-scoped).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference")]
 #[serde(rename_all = "camelCase")]
 pub struct OwnerReference {
     /// API version of the owner.
@@ -131,7 +133,8 @@ pub fn controller_reference<T: Object>(owner: &T) -> OwnerReference {
 }
 
 /// Metadata of a list response.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")]
 #[serde(rename_all = "camelCase")]
 pub struct ListMeta {
     /// Store revision the list was read at (a string, as in core/v1).
@@ -143,7 +146,8 @@ pub struct ListMeta {
 }
 
 /// Reference to another object, as used by events and bindings.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ObjectReference")]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectReference {
     /// Kind of the referent.

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A node (core/v1 `Node`); cluster-scoped.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.Node")]
 #[serde(rename_all = "camelCase")]
 pub struct Node {
     /// Always `v1` once stored.
@@ -27,7 +28,8 @@ pub struct Node {
 }
 
 /// Desired state of a node.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.NodeSpec")]
 #[serde(rename_all = "camelCase")]
 pub struct NodeSpec {
     /// Pod IP range assigned to the node.
@@ -39,7 +41,8 @@ pub struct NodeSpec {
 }
 
 /// Observed state of a node.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.NodeStatus")]
 #[serde(rename_all = "camelCase")]
 pub struct NodeStatus {
     /// Total resources of the node.
@@ -63,7 +66,8 @@ pub struct NodeStatus {
 }
 
 /// Ports of the daemons running on a node.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.NodeDaemonEndpoints")]
 #[serde(rename_all = "camelCase")]
 pub struct NodeDaemonEndpoints {
     /// The kubelet's endpoint.
@@ -79,7 +83,8 @@ impl NodeDaemonEndpoints {
 }
 
 /// One daemon's endpoint.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.DaemonEndpoint")]
 #[serde(rename_all = "PascalCase")]
 pub struct DaemonEndpoint {
     /// Port the daemon listens on (`Port`, as Kubernetes spells it).
@@ -88,7 +93,8 @@ pub struct DaemonEndpoint {
 }
 
 /// Versions of a node's software, as the kubelet reports them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.NodeSystemInfo")]
 #[serde(rename_all = "camelCase")]
 pub struct NodeSystemInfo {
     /// Kubelet version.
@@ -113,7 +119,8 @@ impl NodeSystemInfo {
 }
 
 /// A node condition.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.NodeCondition")]
 #[serde(rename_all = "camelCase")]
 pub struct NodeCondition {
     /// Condition type, e.g. `Ready`.
@@ -136,7 +143,8 @@ pub struct NodeCondition {
 }
 
 /// An address of a node.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.NodeAddress")]
 #[serde(rename_all = "camelCase")]
 pub struct NodeAddress {
     /// `InternalIP`, `ExternalIP` or `Hostname`.

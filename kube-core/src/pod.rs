@@ -42,7 +42,8 @@ pub const CONDITION_FALSE: &str = "False";
 pub const REASON_UNSCHEDULABLE: &str = "Unschedulable";
 
 /// A pod (core/v1 `Pod`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.Pod")]
 #[serde(rename_all = "camelCase")]
 pub struct Pod {
     /// Always `v1` once stored.
@@ -63,7 +64,8 @@ pub struct Pod {
 }
 
 /// A pod template, as embedded in a replication controller.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.PodTemplateSpec")]
 #[serde(rename_all = "camelCase")]
 pub struct PodTemplateSpec {
     /// Metadata given to pods made from the template (labels above all).
@@ -75,7 +77,8 @@ pub struct PodTemplateSpec {
 }
 
 /// Desired state of a pod.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.PodSpec")]
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
     /// Volumes the containers may mount.
@@ -102,7 +105,8 @@ pub struct PodSpec {
 }
 
 /// A named volume.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.Volume")]
 #[serde(rename_all = "camelCase")]
 pub struct Volume {
     /// Name referenced by volume mounts.
@@ -116,7 +120,8 @@ pub struct Volume {
 }
 
 /// Host directory volume source.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.HostPathVolumeSource")]
 #[serde(rename_all = "camelCase")]
 pub struct HostPathVolumeSource {
     /// Path on the host.
@@ -124,12 +129,14 @@ pub struct HostPathVolumeSource {
 }
 
 /// Empty directory volume source.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.EmptyDirVolumeSource")]
 #[serde(rename_all = "camelCase")]
 pub struct EmptyDirVolumeSource {}
 
 /// One container of a pod.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.Container")]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     /// DNS-1123 label, unique within the pod.
@@ -171,7 +178,8 @@ pub struct Container {
 }
 
 /// A port exposed by a container.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ContainerPort")]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerPort {
     /// Optional IANA_SVC_NAME, referable by services.
@@ -192,7 +200,8 @@ pub struct ContainerPort {
 }
 
 /// An environment variable.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.EnvVar")]
 #[serde(rename_all = "camelCase")]
 pub struct EnvVar {
     /// Variable name.
@@ -206,7 +215,8 @@ pub struct EnvVar {
 pub type ResourceList = BTreeMap<String, Quantity>;
 
 /// Requests and limits of a container.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ResourceRequirements")]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceRequirements {
     /// Upper bounds.
@@ -225,7 +235,8 @@ impl ResourceRequirements {
 }
 
 /// A volume mounted into a container.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.VolumeMount")]
 #[serde(rename_all = "camelCase")]
 pub struct VolumeMount {
     /// Name of the pod volume.
@@ -238,7 +249,8 @@ pub struct VolumeMount {
 }
 
 /// A health check run by the kubelet.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.Probe")]
 #[serde(rename_all = "camelCase")]
 pub struct Probe {
     /// Run a command in the container; exit code 0 is healthy.
@@ -268,7 +280,8 @@ pub struct Probe {
 }
 
 /// Command probe.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ExecAction")]
 #[serde(rename_all = "camelCase")]
 pub struct ExecAction {
     /// Argv to run (no shell).
@@ -277,7 +290,8 @@ pub struct ExecAction {
 }
 
 /// HTTP GET probe.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.HTTPGetAction")]
 #[serde(rename_all = "camelCase")]
 pub struct HttpGetAction {
     /// Request path.
@@ -294,7 +308,8 @@ pub struct HttpGetAction {
 }
 
 /// TCP probe.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.TCPSocketAction")]
 #[serde(rename_all = "camelCase")]
 pub struct TcpSocketAction {
     /// Port number or named container port.
@@ -305,7 +320,8 @@ pub struct TcpSocketAction {
 }
 
 /// Observed state of a pod.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.PodStatus")]
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
     /// `Pending`, `Running`, `Succeeded`, `Failed` or `Unknown`.
@@ -362,7 +378,8 @@ impl PodStatus {
 }
 
 /// A pod condition.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.PodCondition")]
 #[serde(rename_all = "camelCase")]
 pub struct PodCondition {
     /// Condition type, e.g. `PodScheduled`.
@@ -385,7 +402,8 @@ pub struct PodCondition {
 }
 
 /// Status of one container.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ContainerStatus")]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerStatus {
     /// Container name.
@@ -418,7 +436,8 @@ pub struct ContainerStatus {
 }
 
 /// Exactly one of waiting, running or terminated.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ContainerState")]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerState {
     /// Not yet running.
@@ -440,7 +459,8 @@ impl ContainerState {
 }
 
 /// Waiting container state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ContainerStateWaiting")]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerStateWaiting {
     /// Why the container is waiting, e.g. `ContainerCreating`.
@@ -452,7 +472,8 @@ pub struct ContainerStateWaiting {
 }
 
 /// Running container state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ContainerStateRunning")]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerStateRunning {
     /// RFC 3339 start time.
@@ -461,7 +482,8 @@ pub struct ContainerStateRunning {
 }
 
 /// Terminated container state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ContainerStateTerminated")]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerStateTerminated {
     /// Exit code of the container's process.

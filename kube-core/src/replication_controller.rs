@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A replication controller (core/v1 `ReplicationController`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ReplicationController")]
 #[serde(rename_all = "camelCase")]
 pub struct ReplicationController {
     /// Always `v1` once stored.
@@ -27,7 +28,8 @@ pub struct ReplicationController {
 }
 
 /// Desired state of a replication controller.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ReplicationControllerSpec")]
 #[serde(rename_all = "camelCase")]
 pub struct ReplicationControllerSpec {
     /// Desired number of pods; defaults to 1.
@@ -42,7 +44,8 @@ pub struct ReplicationControllerSpec {
 }
 
 /// Observed state of a replication controller.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ReplicationControllerStatus")]
 #[serde(rename_all = "camelCase")]
 pub struct ReplicationControllerStatus {
     /// Pods currently matching the selector.

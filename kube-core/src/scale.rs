@@ -20,7 +20,8 @@ pub const SCALE_KIND: &str = "Scale";
 pub const SCALE_GROUP: &str = "autoscaling";
 
 /// A scale (`autoscaling/v1` `Scale`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.autoscaling.v1.Scale")]
 #[serde(rename_all = "camelCase")]
 pub struct Scale {
     /// `autoscaling/v1` when served.
@@ -41,7 +42,8 @@ pub struct Scale {
 }
 
 /// Desired state of a scale.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.autoscaling.v1.ScaleSpec")]
 #[serde(rename_all = "camelCase")]
 pub struct ScaleSpec {
     /// Desired number of replicas (absent means 0, as in Kubernetes).
@@ -50,7 +52,8 @@ pub struct ScaleSpec {
 }
 
 /// Observed state of a scale.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.autoscaling.v1.ScaleStatus")]
 #[serde(rename_all = "camelCase")]
 pub struct ScaleStatus {
     /// Observed number of replicas.

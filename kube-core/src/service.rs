@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A service (core/v1 `Service`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.Service")]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
     /// Always `v1` once stored.
@@ -27,7 +28,8 @@ pub struct Service {
 }
 
 /// Desired state of a service.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ServiceSpec")]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceSpec {
     /// Ports the service exposes.
@@ -52,7 +54,8 @@ pub struct ServiceSpec {
 }
 
 /// A port of a service.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ServicePort")]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePort {
     /// Name, required when there is more than one port.
@@ -70,5 +73,6 @@ pub struct ServicePort {
 }
 
 /// Observed state of a service (nothing yet).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.ServiceStatus")]
 pub struct ServiceStatus {}

@@ -31,7 +31,8 @@ pub const REASON_INTERNAL_ERROR: &str = "InternalError";
 pub const REASON_TIMEOUT: &str = "Timeout";
 
 /// Result of an API call that returns no object.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.apimachinery.pkg.apis.meta.v1.Status")]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     /// `v1`.
@@ -61,7 +62,8 @@ pub struct Status {
 }
 
 /// Extra detail of a status.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails")]
 #[serde(rename_all = "camelCase")]
 pub struct StatusDetails {
     /// Name of the object.
@@ -82,7 +84,8 @@ pub struct StatusDetails {
 }
 
 /// One cause of a failure.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause")]
 #[serde(rename_all = "camelCase")]
 pub struct StatusCause {
     /// Machine-readable cause, e.g. `FieldValueInvalid`.

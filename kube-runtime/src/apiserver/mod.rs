@@ -7,6 +7,7 @@ pub mod decode;
 mod discovery;
 pub mod logs;
 mod metrics;
+pub mod openapi;
 pub mod params;
 mod patch;
 mod resource;
@@ -309,6 +310,8 @@ pub async fn handle(
             "discovery",
             json_response(StatusCode::OK, &discovery::group_resources(gv)),
         ),
+        Route::OpenApiV2 => ("get", "openapi", openapi::v2(&req)),
+        Route::OpenApiV3(gv) => ("get", "openapi", openapi::v3(&req, &gv)),
         Route::ApiResources(v) => (
             "get",
             "discovery",

@@ -47,6 +47,10 @@ pub enum Route {
     ApiGroups,
     /// `/apis/{group}/{version}`, e.g. `coordination.k8s.io/v1`: the group version's resources.
     GroupResources(&'static str),
+    /// `/openapi/v2`
+    OpenApiV2,
+    /// `/openapi/v3` (empty) or `/openapi/v3/{group-version path}`, e.g. `api/v1`.
+    OpenApiV3(String),
     /// A resource collection or item.
     Resource(ResourceRoute),
     /// `POST /api/v1beta1/bindings` or `POST /api/v1/namespaces/{ns}/bindings`.
@@ -69,6 +73,8 @@ pub fn route(path: &str) -> Route {
         ["version"] => Route::Version,
         ["api"] => Route::ApiVersions,
         ["apis"] => Route::ApiGroups,
+        ["openapi", "v2"] => Route::OpenApiV2,
+        ["openapi", "v3", rest @ ..] => Route::OpenApiV3(rest.join("/")),
         ["api", "v1"] => Route::ApiResources(Version::V1),
         ["api", "v1beta1"] => Route::ApiResources(Version::V1Beta1),
         ["api", "v1beta1", "bindings"] => Route::Bindings {
@@ -227,6 +233,13 @@ mod tests {
         let cases = [
             ("/healthz", Route::Healthz),
             ("/api", Route::ApiVersions),
+            ("/openapi/v2", Route::OpenApiV2),
+            ("/openapi/v3", Route::OpenApiV3(String::new())),
+            ("/openapi/v3/api/v1", Route::OpenApiV3("api/v1".into())),
+            (
+                "/openapi/v3/apis/coordination.k8s.io/v1",
+                Route::OpenApiV3("apis/coordination.k8s.io/v1".into()),
+            ),
             ("/api/v1", Route::ApiResources(V1)),
             ("/api/v1/pods", res(V1, Pods, None, None, None, false)),
             (
