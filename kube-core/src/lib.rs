@@ -25,6 +25,7 @@ pub mod list;
 pub mod meta;
 pub mod node;
 pub mod object;
+pub mod paging;
 pub mod patch;
 pub mod pod;
 pub mod proxy;
