@@ -26,6 +26,7 @@ mod localkube;
 mod logs;
 mod node_lifecycle;
 mod node_status;
+mod paging;
 mod patch;
 mod probes;
 mod proxy;
