@@ -242,7 +242,6 @@ fn list_parameters_resolve_as_kubernetes_does() {
                 .unwrap_or_default();
             (st.code, st.reason, field)
         });
-        let got = got.map_err(|(c, r, f)| (c, r, f));
         match (&got, &want) {
             (Ok(g), Ok(w)) => assert_eq!(g, w, "{p:?}"),
             (Err((c, r, f)), Err((wc, wr, wf))) => {

@@ -380,6 +380,29 @@ mod tests {
     }
 
     #[test]
+    fn list_paging_parameters_parse() {
+        let p = Params::parse(
+            &query(&[
+                ("limit", "500"),
+                ("continue", "abc"),
+                ("resourceVersion", "7"),
+                ("resourceVersionMatch", "Exact"),
+            ]),
+            Version::V1,
+        )
+        .expect("valid");
+        let want = PagingParams {
+            resource_version: Some(7),
+            resource_version_match: Some(ResourceVersionMatch::Exact),
+            limit: 500,
+            continue_token: "abc".into(),
+        };
+        assert_eq!(p.paging(), want);
+        let p = Params::parse(&query(&[]), Version::V1).expect("valid");
+        assert_eq!(p.paging(), PagingParams::default());
+    }
+
+    #[test]
     fn propagation_comes_from_the_policy_or_orphan_dependents() {
         use PropagationPolicy::*;
         /// (query, policy, or the status code of the refusal)
