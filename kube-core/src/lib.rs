@@ -26,6 +26,7 @@ pub mod meta;
 pub mod node;
 pub mod object;
 pub mod openapi;
+pub mod paging;
 pub mod patch;
 pub mod pod;
 pub mod proxy;

@@ -143,6 +143,12 @@ pub struct ListMeta {
     /// URL of the list (informational).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub self_link: String,
+    /// Opaque token to get the next page of a list (`limit`); empty on the last page.
+    #[serde(default, rename = "continue", skip_serializing_if = "String::is_empty")]
+    pub continue_: String,
+    /// Items left after this page, when the server knows (lists without selectors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_item_count: Option<i64>,
 }
 
 /// Reference to another object, as used by events and bindings.

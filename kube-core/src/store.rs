@@ -4,7 +4,10 @@
 //! - one global revision, incremented by every successful write;
 //! - `create` fails when the key exists; `update` and `delete` compare the key's
 //!   `mod_revision` with the expected one (compare-and-swap);
-//! - `list` returns the items under a prefix, sorted by key, and the revision it read at;
+//! - `list_page` returns the items under a prefix, sorted by key, from a start key on, at
+//!   most `limit` of them, read at one revision: the current one, or a past one still in the
+//!   history (older: [`StoreError::Gone`]; newer than the store: [`StoreError::FutureRevision`]),
+//!   with whether more keys follow and how many; `list` reads everything at the current revision;
 //! - `watch(prefix, after)` yields every change with a revision greater than `after`,
 //!   in revision order, then follows live changes; when `after` is older than the
 //!   compacted history it fails with [`StoreError::Gone`] so the client relists.
@@ -35,6 +38,33 @@ pub struct ListResult {
     pub items: Vec<KeyValue>,
     /// The store revision the list reflects.
     pub revision: Revision,
+    /// Whether keys of the range follow the last item (the page was cut by its limit).
+    pub more: bool,
+    /// How many keys of the range follow the last item (0 when `more` is false).
+    pub remaining: u64,
+}
+
+/// Which part of a prefix a list reads, and at which revision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    /// The revision to read at; `None`: the current one.
+    pub revision: Option<Revision>,
+    /// The first key to return (inclusive); keys before it are skipped. `None`: from the
+    /// prefix's first key. Only keys under the prefix are ever returned.
+    pub start: Option<String>,
+    /// At most this many items; 0: no limit.
+    pub limit: usize,
+}
+
+impl ListRequest {
+    /// A page of at most `limit` items from `start` on, at `revision`.
+    pub fn page(revision: Option<Revision>, start: Option<String>, limit: usize) -> ListRequest {
+        ListRequest {
+            revision,
+            start,
+            limit,
+        }
+    }
 }
 
 /// What happened to a key.
@@ -99,6 +129,14 @@ pub enum StoreError {
         /// The oldest revision one may still watch after.
         oldest: Revision,
     },
+    /// A read at a revision the store has not reached yet.
+    #[error("revision {requested} is in the future (current: {current})")]
+    FutureRevision {
+        /// The revision asked for.
+        requested: Revision,
+        /// The store's current revision.
+        current: Revision,
+    },
     /// The store cannot be reached right now; the operation may be retried.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -122,8 +160,19 @@ pub type BoxWatchStream = Box<dyn WatchStream>;
 pub trait Store: Send + Sync + 'static {
     /// Reads one key.
     async fn get(&self, key: &str) -> Result<Option<KeyValue>, StoreError>;
-    /// Reads every key under `prefix`, sorted by key, at one revision.
-    async fn list(&self, prefix: &str) -> Result<ListResult, StoreError>;
+    /// Reads every key under `prefix`, sorted by key, at the current revision.
+    async fn list(&self, prefix: &str) -> Result<ListResult, StoreError> {
+        self.list_page(prefix, &ListRequest::default()).await
+    }
+    /// Reads the keys under `prefix` from `request.start` on, sorted by key, at most
+    /// `request.limit` of them, all at `request.revision` (or the current revision). A
+    /// compacted revision answers [`StoreError::Gone`], a revision above the current one
+    /// [`StoreError::FutureRevision`].
+    async fn list_page(
+        &self,
+        prefix: &str,
+        request: &ListRequest,
+    ) -> Result<ListResult, StoreError>;
     /// Creates `key`; fails with `AlreadyExists` if it exists.
     async fn create(&self, key: &str, value: Vec<u8>) -> Result<KeyValue, StoreError>;
     /// Replaces `key` if its `mod_revision` equals `expected`.

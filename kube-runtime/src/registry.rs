@@ -16,7 +16,10 @@ use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
 use kube_core::list::List;
 use kube_core::meta::ListMeta;
-use kube_core::store::{BoxWatchStream, KeyValue, Revision, StoreEvent, StoreEventKind};
+use kube_core::paging::{self, ContinueToken, PagePlan, PagingParams, ReadAt};
+use kube_core::store::{
+    BoxWatchStream, KeyValue, ListRequest, Revision, StoreEvent, StoreEventKind,
+};
 use kube_core::strategy::{
     apply_binding, prepare_for_create, prepare_for_update, CreateContext, Strategy,
 };
@@ -260,43 +263,55 @@ impl Registry {
         namespace: Option<&str>,
         opts: &ListOptions,
     ) -> Result<List<T>, ApiError> {
-        let (items, revision) = self.list_raw::<T>(namespace, opts).await?;
+        self.list_page(namespace, opts, &PagingParams::default())
+            .await
+    }
+
+    /// One page of a list (`limit`, `continue`, `resourceVersion`, `resourceVersionMatch`;
+    /// see [`kube_core::paging`]): at most `limit` objects passing the selectors, every page
+    /// read at the first page's revision, `metadata.continue` set when more keys follow.
+    pub async fn list_page<T: Strategy>(
+        &self,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+        paging: &PagingParams,
+    ) -> Result<List<T>, ApiError> {
+        let (items, metadata) = self.list_raw::<T>(namespace, opts, paging).await?;
         Ok(List {
             api_version: T::RESOURCE.info().api_version.into(),
             kind: format!("{}List", T::RESOURCE.info().kind),
-            metadata: ListMeta {
-                resource_version: revision.to_string(),
-                ..ListMeta::default()
-            },
+            metadata,
             items,
         })
     }
 
-    /// Encodes a v1 list of every object in `namespace` (all when `None`) straight from the
-    /// stored bytes, without decoding them: the stored JSON is already the v1 shape and only
-    /// lacks `resourceVersion`, which is spliced in. Objects not in the expected stored layout
-    /// go through a decode and re-encode instead.
+    /// Encodes a page of a v1 list of every object in `namespace` (all when `None`) straight
+    /// from the stored bytes, without decoding them: the stored JSON is already the v1 shape
+    /// and only lacks `resourceVersion`, which is spliced in. Objects not in the expected
+    /// stored layout go through a decode and re-encode instead.
     pub async fn list_encoded<T: Strategy>(
         &self,
         namespace: Option<&str>,
+        paging: &PagingParams,
     ) -> Result<Vec<u8>, ApiError> {
-        let res = self
-            .store
-            .list(&prefix_for::<T>(namespace))
-            .await
-            .map_err(|e| store_error(e, T::RESOURCE.info().plural, ""))?;
-        let size: usize = res.items.iter().map(|kv| kv.value.len() + 32).sum();
-        let mut out = Vec::with_capacity(size + 128);
+        let prefix = prefix_for::<T>(namespace);
+        let plural = T::RESOURCE.info().plural;
+        let (items, meta) = self
+            .read_pages(&prefix, plural, paging, true, |kv| Ok(Some(kv.clone())))
+            .await?;
+        let meta = serde_json::to_string(&meta)
+            .map_err(|e| ApiError::Internal(format!("encoding list metadata: {e}")))?;
+        let size: usize = items.iter().map(|kv| kv.value.len() + 32).sum();
+        let mut out = Vec::with_capacity(size + 128 + meta.len());
         out.extend_from_slice(
             format!(
-                "{{\"apiVersion\":\"{}\",\"kind\":\"{}List\",\"metadata\":{{\"resourceVersion\":\"{}\"}},\"items\":[",
+                "{{\"apiVersion\":\"{}\",\"kind\":\"{}List\",\"metadata\":{meta},\"items\":[",
                 T::RESOURCE.info().api_version,
                 T::RESOURCE.info().kind,
-                res.revision
             )
             .as_bytes(),
         );
-        for (i, kv) in res.items.iter().enumerate() {
+        for (i, kv) in items.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -309,27 +324,102 @@ impl Registry {
         Ok(out)
     }
 
-    /// Lists objects and the revision they were read at.
+    /// Lists a page of objects and its list metadata.
     async fn list_raw<T: Strategy>(
         &self,
         namespace: Option<&str>,
         opts: &ListOptions,
-    ) -> Result<(Vec<T>, Revision), ApiError> {
+        paging: &PagingParams,
+    ) -> Result<(Vec<T>, ListMeta), ApiError> {
         opts.check_fields::<T>()?;
         let prefix = prefix_for::<T>(namespace);
-        let res = self
-            .store
-            .list(&prefix)
-            .await
-            .map_err(|e| store_error(e, T::RESOURCE.info().plural, ""))?;
-        let mut items = Vec::with_capacity(res.items.len());
-        for kv in &res.items {
+        let plural = T::RESOURCE.info().plural;
+        let unfiltered = opts.label_selector.is_empty() && opts.field_selector.is_empty();
+        self.read_pages(&prefix, plural, paging, unfiltered, |kv| {
             let obj: T = decode(kv)?;
-            if opts.matches(&obj) {
-                items.push(obj);
+            Ok(opts.matches(&obj).then_some(obj))
+        })
+        .await
+    }
+
+    /// Reads one page of a list under `prefix`: store pages at one revision (the plan's, or
+    /// the first read's) until `limit` items are taken (`take` decides which keys count) or
+    /// the keys end. With selectors (`unfiltered` false) the store pages grow from `limit` up
+    /// to 10 000 keys, as Kubernetes' etcd store does, and `remainingItemCount` is not given.
+    async fn read_pages<I>(
+        &self,
+        prefix: &str,
+        plural: &str,
+        paging: &PagingParams,
+        unfiltered: bool,
+        mut take: impl FnMut(&KeyValue) -> Result<Option<I>, ApiError>,
+    ) -> Result<(Vec<I>, ListMeta), ApiError> {
+        /// Largest store page read for a filtered list.
+        const MAX_BATCH: usize = 10_000;
+        let plan = paging.plan(prefix)?;
+        let limit = usize::try_from(plan.limit).unwrap_or(usize::MAX);
+        let (mut at, minimum) = match plan.at {
+            ReadAt::Current => (None, None),
+            ReadAt::NotOlderThan(rv) => (None, Some(rv)),
+            ReadAt::Exact(rv) => (Some(rv), None),
+        };
+        let mut from = plan.start.clone();
+        let mut batch = limit;
+        let mut out = Vec::new();
+        let mut last_key: Option<String> = None;
+        let remaining = loop {
+            let want = if unfiltered {
+                limit - out.len().min(limit)
+            } else {
+                batch
+            };
+            let request = ListRequest::page(at, from.clone(), want);
+            let res = self
+                .store
+                .list_page(prefix, &request)
+                .await
+                .map_err(|e| list_store_error(e, &plan, prefix, plural))?;
+            if let Some(min) = minimum.filter(|m| at.is_none() && res.revision < *m) {
+                return Err(paging::too_large_resource_version(min, res.revision));
+            }
+            at = Some(res.revision);
+            let n = res.items.len();
+            let mut stopped = None;
+            for (i, kv) in res.items.iter().enumerate() {
+                last_key = Some(kv.key.clone());
+                if let Some(item) = take(kv)? {
+                    out.push(item);
+                }
+                if limit > 0 && out.len() >= limit {
+                    stopped = Some(i);
+                    break;
+                }
+            }
+            match stopped {
+                Some(i) => break (n - i - 1) as u64 + res.remaining,
+                None if !res.more || n == 0 || limit == 0 => break res.remaining,
+                None => {}
+            }
+            from = last_key.as_ref().map(|k| format!("{k}\0"));
+            batch = (batch * 2).min(MAX_BATCH);
+        };
+        let revision = at.unwrap_or_default();
+        let mut meta = ListMeta {
+            resource_version: revision.to_string(),
+            ..ListMeta::default()
+        };
+        if remaining > 0 {
+            if let Some(token) = last_key
+                .as_deref()
+                .and_then(|k| ContinueToken::after(k, prefix, Some(revision)))
+            {
+                meta.continue_ = token.encode();
+                if unfiltered {
+                    meta.remaining_item_count = i64::try_from(remaining).ok();
+                }
             }
         }
-        Ok((items, res.revision))
+        Ok((out, meta))
     }
 
     /// Replaces an object. A non-empty `metadata.resourceVersion` must equal the stored one (else 409).
@@ -543,7 +633,10 @@ impl Registry {
         let plural = T::RESOURCE.info().plural;
         let (initial, from) = match resource_version {
             None | Some(0) => {
-                let (items, rev) = self.list_raw::<T>(namespace, &opts).await?;
+                let (items, meta) = self
+                    .list_raw::<T>(namespace, &opts, &PagingParams::default())
+                    .await?;
+                let rev = meta.resource_version.parse().unwrap_or_default();
                 let initial = items
                     .into_iter()
                     .map(|object| WatchEvent {
@@ -629,10 +722,28 @@ pub fn store_error(e: StoreError, plural: &str, name: &str) -> ApiError {
         StoreError::Gone { requested, oldest } => ApiError::Gone(format!(
             "too old resource version: {requested} (oldest available: {oldest})"
         )),
+        StoreError::FutureRevision { requested, current } => {
+            paging::too_large_resource_version(requested, current)
+        }
         StoreError::Unavailable(m) => {
             ApiError::ServiceUnavailable(format!("storage is unavailable: {m}"))
         }
         StoreError::Internal(m) => ApiError::Internal(format!("storage error: {m}")),
+    }
+}
+
+/// The answer to a store failure of a list: a compacted revision is 410 `Expired` (with a
+/// fresh, inconsistent continue token when the list was continuing), a future one 504.
+fn list_store_error(e: StoreError, plan: &PagePlan, prefix: &str, plural: &str) -> ApiError {
+    match e {
+        StoreError::Gone { .. } => match (&plan.start, plan.continuing) {
+            (Some(start), true) => paging::expired_continue(start, prefix),
+            _ => paging::expired(),
+        },
+        StoreError::FutureRevision { requested, current } => {
+            paging::too_large_resource_version(requested, current)
+        }
+        e => store_error(e, plural, ""),
     }
 }
 

@@ -57,6 +57,7 @@ impl V1Beta1 for Status {
             metadata: ListMeta {
                 resource_version: resource_version_from(doc.resource_version, "resourceVersion")?,
                 self_link: doc.self_link,
+                ..ListMeta::default()
             },
             status: doc.status,
             message: doc.message,

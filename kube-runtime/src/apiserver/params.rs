@@ -1,7 +1,6 @@
 //! Query parameters of resource requests, parsed and validated once per request: a bad value
 //! of any parameter the server knows answers 400 with a Status naming the parameter, whether
-//! the request uses it or not (`limit` and others are accepted and
-//! ignored today, but only when well-formed). Unknown parameters are ignored, as in Kubernetes.
+//! the request uses it or not. Unknown parameters are ignored, as in Kubernetes.
 
 use super::decode::{bad_field, propagation_policy};
 use super::router::Version;
@@ -10,6 +9,7 @@ use kube_core::deletion::PropagationPolicy;
 use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
+use kube_core::paging::{PagingParams, ResourceVersionMatch};
 use kube_core::store::Revision;
 use kube_core::table::IncludeObject;
 use std::collections::HashMap;
@@ -44,8 +44,12 @@ pub struct Params {
     pub resource_version: Option<Revision>,
     /// `timeoutSeconds` (watch).
     pub timeout: Option<Duration>,
-    /// `limit` (accepted; lists are not paged yet).
+    /// `limit` (lists: at most this many items per page).
     pub limit: Option<u64>,
+    /// `continue` (lists: the token of the next page), empty when absent.
+    pub continue_token: String,
+    /// `resourceVersionMatch` (lists; refused on watches).
+    pub resource_version_match: Option<ResourceVersionMatch>,
     /// `gracePeriodSeconds` (deletes; a DELETE body's `DeleteOptions` takes precedence).
     pub grace_period_seconds: Option<u64>,
     /// `propagationPolicy`, or the deprecated `orphanDependents` as a policy (deletes; a
@@ -130,11 +134,27 @@ impl Params {
             resource_version,
             timeout,
             limit,
+            continue_token: query.get("continue").cloned().unwrap_or_default(),
+            resource_version_match: query
+                .get("resourceVersionMatch")
+                .and_then(|v| ResourceVersionMatch::parse(v)),
             grace_period_seconds,
             propagation_policy,
             list: list_options(query, version)?,
             namespace,
         })
+    }
+}
+
+impl Params {
+    /// The paging and revision parameters of a list.
+    pub fn paging(&self) -> PagingParams {
+        PagingParams {
+            resource_version: self.resource_version,
+            resource_version_match: self.resource_version_match,
+            limit: self.limit.unwrap_or(0),
+            continue_token: self.continue_token.clone(),
+        }
     }
 }
 
@@ -357,6 +377,29 @@ mod tests {
         }
         let p = Params::parse(&query(&[("namespace", "ns1")]), Version::V1Beta1).expect("valid");
         assert_eq!(p.namespace.as_deref(), Some("ns1"));
+    }
+
+    #[test]
+    fn list_paging_parameters_parse() {
+        let p = Params::parse(
+            &query(&[
+                ("limit", "500"),
+                ("continue", "abc"),
+                ("resourceVersion", "7"),
+                ("resourceVersionMatch", "Exact"),
+            ]),
+            Version::V1,
+        )
+        .expect("valid");
+        let want = PagingParams {
+            resource_version: Some(7),
+            resource_version_match: Some(ResourceVersionMatch::Exact),
+            limit: 500,
+            continue_token: "abc".into(),
+        };
+        assert_eq!(p.paging(), want);
+        let p = Params::parse(&query(&[]), Version::V1).expect("valid");
+        assert_eq!(p.paging(), PagingParams::default());
     }
 
     #[test]

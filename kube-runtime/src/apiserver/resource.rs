@@ -241,12 +241,22 @@ fn item_namespace(c: &Ctx<'_>) -> String {
 
 async fn list<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBody>, ApiError> {
     let opts = c.params.list.clone();
+    // The seed's v1beta1 lists cannot carry a continue token: they are never paged.
+    let paging = match c.route.version {
+        Version::V1 => c.params.paging(),
+        Version::V1Beta1 => kube_core::paging::PagingParams::default(),
+    };
     let ns = scope_namespace(c);
     if let Output::Table(tv) = c.output {
-        let list = srv.registry.list::<T>(ns.as_deref(), &opts).await?;
+        let list = srv
+            .registry
+            .list_page::<T>(ns.as_deref(), &opts, &paging)
+            .await?;
         let rv = &list.metadata.resource_version;
         let now = srv.config.clock.now();
-        let table = to_table(&list.items, rv, tv, c.params.include_object, now);
+        let mut table = to_table(&list.items, rv, tv, c.params.include_object, now);
+        table.metadata.continue_ = list.metadata.continue_;
+        table.metadata.remaining_item_count = list.metadata.remaining_item_count;
         return Ok(json_response(StatusCode::OK, &table));
     }
     if c.route.version == Version::V1
@@ -254,10 +264,16 @@ async fn list<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBod
         && opts.field_selector.is_empty()
     {
         // Unfiltered v1 lists are served from the stored bytes without decoding them.
-        let body = srv.registry.list_encoded::<T>(ns.as_deref()).await?;
+        let body = srv
+            .registry
+            .list_encoded::<T>(ns.as_deref(), &paging)
+            .await?;
         return Ok(super::codec::raw_json(StatusCode::OK, body));
     }
-    let list = srv.registry.list::<T>(ns.as_deref(), &opts).await?;
+    let list = srv
+        .registry
+        .list_page::<T>(ns.as_deref(), &opts, &paging)
+        .await?;
     Ok(match c.route.version {
         Version::V1 => json_response(StatusCode::OK, &list),
         Version::V1Beta1 => {
@@ -272,6 +288,7 @@ async fn watch_response<T: Served>(
     srv: Arc<ApiServer>,
     c: &Ctx<'_>,
 ) -> Result<Response<ApiBody>, ApiError> {
+    kube_core::paging::check_watch(c.params.resource_version_match)?;
     let opts = c.params.list.clone();
     let rv = c.params.resource_version;
     let timeout = c.params.timeout.unwrap_or(srv.config.default_watch_timeout);

@@ -216,6 +216,24 @@ impl ApiClient for HttpClient {
         self.typed::<List<T>, ()>(Method::GET, &path, None).await
     }
 
+    async fn list_page<T: Object>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+        limit: u64,
+        continue_token: &str,
+    ) -> Result<List<T>, ApiError> {
+        let mut extra = Vec::new();
+        if limit > 0 {
+            extra.push(("limit", limit.to_string()));
+        }
+        if !continue_token.is_empty() {
+            extra.push(("continue", continue_token.to_owned()));
+        }
+        let path = resource_path(T::RESOURCE, namespace, None) + &query(params, &extra);
+        self.typed::<List<T>, ()>(Method::GET, &path, None).await
+    }
+
     async fn get<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {
         self.typed::<T, ()>(
             Method::GET,

@@ -11,6 +11,7 @@ use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
 use kube_core::list::List;
+use kube_core::paging::PagingParams;
 use kube_core::store::Revision;
 use kube_core::strategy::Strategy;
 use kube_core::watch::WatchEvent;
@@ -84,8 +85,12 @@ impl InProcessClient {
         &self,
         namespace: Option<&str>,
         params: &ListParams,
+        paging: &PagingParams,
     ) -> Result<List<T>, ApiError> {
-        let list: List<U> = self.registry.list(namespace, &options(params)?).await?;
+        let list: List<U> = self
+            .registry
+            .list_page(namespace, &options(params)?, paging)
+            .await?;
         Ok(List {
             api_version: list.api_version,
             kind: list.kind,
@@ -171,7 +176,23 @@ impl ApiClient for InProcessClient {
         namespace: Option<&str>,
         params: &ListParams,
     ) -> Result<List<T>, ApiError> {
-        with_resource_type!(T::RESOURCE, U => self.list_as::<U, T>(namespace, params).await)
+        let paging = PagingParams::default();
+        with_resource_type!(T::RESOURCE, U => self.list_as::<U, T>(namespace, params, &paging).await)
+    }
+
+    async fn list_page<T: Object>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+        limit: u64,
+        continue_token: &str,
+    ) -> Result<List<T>, ApiError> {
+        let paging = PagingParams {
+            limit,
+            continue_token: continue_token.to_owned(),
+            ..PagingParams::default()
+        };
+        with_resource_type!(T::RESOURCE, U => self.list_as::<U, T>(namespace, params, &paging).await)
     }
 
     async fn get<T: Object>(&self, namespace: &str, name: &str) -> Result<T, ApiError> {

@@ -58,6 +58,53 @@ pub trait ApiClient: Clone + Send + Sync + 'static {
         namespace: Option<&str>,
         params: &ListParams,
     ) -> impl Future<Output = Result<List<T>, ApiError>> + Send;
+    /// One page of a list: at most `limit` objects (0: all), continuing after the page whose
+    /// `metadata.continue` is `continue_token` (empty: the first page). Every page of one walk
+    /// is read at the first page's revision; an expired token answers 410 `Expired`. The
+    /// default, for clients that cannot page, answers the whole list as one page.
+    fn list_page<T: Object>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+        limit: u64,
+        continue_token: &str,
+    ) -> impl Future<Output = Result<List<T>, ApiError>> + Send {
+        let _ = limit;
+        async move {
+            if !continue_token.is_empty() {
+                return Err(ApiError::BadRequest(
+                    "this client does not page lists: no continue token is valid".into(),
+                ));
+            }
+            self.list(namespace, params).await
+        }
+    }
+    /// The whole list, read in pages of `limit` (client-go's pager): one consistent list at
+    /// the first page's revision; when a later page's token has expired, one full list
+    /// instead (client-go's `FullListIfExpired`).
+    fn list_paged<T: Object>(
+        &self,
+        namespace: Option<&str>,
+        params: &ListParams,
+        limit: u64,
+    ) -> impl Future<Output = Result<List<T>, ApiError>> + Send {
+        async move {
+            let mut list: List<T> = self.list_page(namespace, params, limit, "").await?;
+            while !list.metadata.continue_.is_empty() {
+                let token = std::mem::take(&mut list.metadata.continue_);
+                match self.list_page::<T>(namespace, params, limit, &token).await {
+                    Ok(page) => {
+                        list.items.extend(page.items);
+                        list.metadata.continue_ = page.metadata.continue_;
+                    }
+                    Err(e) if e.is_gone() => return self.list(namespace, params).await,
+                    Err(e) => return Err(e),
+                }
+            }
+            list.metadata.remaining_item_count = None;
+            Ok(list)
+        }
+    }
     /// Reads one object.
     fn get<T: Object>(
         &self,

@@ -2,8 +2,8 @@
 //!
 //! kube-rs's `watcher` is the model. States:
 //!
-//! - `Empty`: nothing known; list (remember the list's revision) → `Resume(rev)`, emitting
-//!   [`WatcherEvent::Listed`] with the whole content.
+//! - `Empty`: nothing known; list in pages of [`LIST_PAGE_SIZE`] (remember the list's
+//!   revision) → `Resume(rev)`, emitting [`WatcherEvent::Listed`] with the whole content.
 //! - `Resume(rev)`: open a watch from `rev` → `Watching`.
 //! - `Watching { rev, stream }`: each event is emitted and advances `rev` to the object's
 //!   `resourceVersion`; the watch asks for bookmarks (`allowWatchBookmarks`), whose revision
@@ -28,6 +28,9 @@ use kube_core::watch::WatchEventType;
 use kube_core::Object;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Objects per page of a (re)list, as client-go's reflector asks.
+pub const LIST_PAGE_SIZE: u64 = 500;
 
 /// A watch the server ends sooner than this after opening is re-opened only after a backoff step.
 pub const MIN_WATCH_DURATION: std::time::Duration = std::time::Duration::from_secs(1);
@@ -124,7 +127,7 @@ impl<C: ApiClient, T: Object> Watcher<C, T> {
                 State::Empty => {
                     match self
                         .client
-                        .list::<T>(self.namespace.as_deref(), &self.params)
+                        .list_paged::<T>(self.namespace.as_deref(), &self.params, LIST_PAGE_SIZE)
                         .await
                     {
                         Ok(list) => {

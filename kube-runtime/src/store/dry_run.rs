@@ -4,7 +4,9 @@
 //! the registry's whole path (defaulting, validation, compare-and-swap) and is never stored.
 
 use async_trait::async_trait;
-use kube_core::store::{BoxWatchStream, KeyValue, ListResult, Revision, Store, StoreError};
+use kube_core::store::{
+    BoxWatchStream, KeyValue, ListRequest, ListResult, Revision, Store, StoreError,
+};
 use std::sync::Arc;
 
 /// A store that reads through to another and never writes to it.
@@ -44,8 +46,12 @@ impl Store for DryRunStore {
         self.inner.get(key).await
     }
 
-    async fn list(&self, prefix: &str) -> Result<ListResult, StoreError> {
-        self.inner.list(prefix).await
+    async fn list_page(
+        &self,
+        prefix: &str,
+        request: &ListRequest,
+    ) -> Result<ListResult, StoreError> {
+        self.inner.list_page(prefix, request).await
     }
 
     /// `AlreadyExists` when the key exists; otherwise the value, at revision 0 (never written).

@@ -14,7 +14,8 @@
 use super::engine::{Engine, WriteOp, DEFAULT_HISTORY_CAPACITY};
 use async_trait::async_trait;
 use kube_core::store::{
-    BoxWatchStream, KeyValue, ListResult, Revision, Store, StoreError, StoreEvent, StoreEventKind,
+    BoxWatchStream, KeyValue, ListRequest, ListResult, Revision, Store, StoreError, StoreEvent,
+    StoreEventKind,
 };
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, TableError};
 use std::collections::BTreeMap;
@@ -267,8 +268,12 @@ impl Store for EmbeddedStore {
         Ok(self.engine.get(key))
     }
 
-    async fn list(&self, prefix: &str) -> Result<ListResult, StoreError> {
-        Ok(self.engine.list(prefix))
+    async fn list_page(
+        &self,
+        prefix: &str,
+        request: &ListRequest,
+    ) -> Result<ListResult, StoreError> {
+        self.engine.list_page(prefix, request)
     }
 
     async fn create(&self, key: &str, value: Vec<u8>) -> Result<KeyValue, StoreError> {

@@ -8,7 +8,8 @@
 
 use super::hub::{Hub, HubWatch, WATCH_CHANNEL_CAPACITY};
 use kube_core::store::{
-    BoxWatchStream, KeyValue, ListResult, Revision, StoreError, StoreEvent, StoreEventKind,
+    BoxWatchStream, KeyValue, ListRequest, ListResult, Revision, StoreError, StoreEvent,
+    StoreEventKind,
 };
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Bound;
@@ -223,19 +224,65 @@ impl Engine {
         self.read().data.get(key).cloned()
     }
 
-    /// Reads every key under `prefix`, sorted, with the revision read at.
-    pub(crate) fn list(&self, prefix: &str) -> ListResult {
+    /// Reads a page of the keys under `prefix` (see [`kube_core::Store::list_page`]): at the
+    /// current revision, or at a past one by undoing the history above it.
+    pub(crate) fn list_page(
+        &self,
+        prefix: &str,
+        request: &ListRequest,
+    ) -> Result<ListResult, StoreError> {
         let state = self.read();
-        let items = state
-            .data
-            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(_, kv)| kv.clone())
-            .collect();
-        ListResult {
-            items,
-            revision: state.revision,
+        let at = request.revision.unwrap_or(state.revision);
+        if at > state.revision {
+            return Err(StoreError::FutureRevision {
+                requested: at,
+                current: state.revision,
+            });
         }
+        if at < state.floor {
+            return Err(StoreError::Gone {
+                requested: at,
+                oldest: state.floor,
+            });
+        }
+        let lower = match &request.start {
+            Some(start) if start.as_str() > prefix => start.as_str(),
+            _ => prefix,
+        };
+        let in_range = |k: &str| k >= lower && k.starts_with(prefix);
+        // The value at `at` of every key in range written after it: the state before its
+        // first later write (absent before a create).
+        let mut undo: BTreeMap<&str, Option<&KeyValue>> = BTreeMap::new();
+        let first_after = state.history.partition_point(|e| e.revision() <= at);
+        for e in state.history.range(first_after..) {
+            if in_range(&e.kv.key) {
+                undo.entry(e.kv.key.as_str()).or_insert(match e.kind {
+                    StoreEventKind::Created => None,
+                    StoreEventKind::Updated | StoreEventKind::Deleted => e.prev.as_ref(),
+                });
+            }
+        }
+        let current = state
+            .data
+            .range::<str, _>((Bound::Included(lower), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .filter(|(k, _)| !undo.contains_key(k.as_str()))
+            .map(|(k, kv)| (k.as_str(), kv));
+        let restored = undo.iter().filter_map(|(k, kv)| kv.map(|kv| (*k, kv)));
+        let mut snapshot = merge_sorted(current, restored);
+        let limit = if request.limit == 0 {
+            usize::MAX
+        } else {
+            request.limit
+        };
+        let items: Vec<KeyValue> = snapshot.by_ref().take(limit).cloned().collect();
+        let remaining = snapshot.count() as u64;
+        Ok(ListResult {
+            items,
+            revision: at,
+            more: remaining > 0,
+            remaining,
+        })
     }
 
     /// The current revision.
@@ -309,4 +356,23 @@ impl Engine {
             .subscribe(prefix, after, replay, self.watch_capacity);
         Ok(Box::new(watch))
     }
+}
+
+/// The values of two key-sorted sequences with disjoint keys, in key order.
+fn merge_sorted<'a>(
+    a: impl Iterator<Item = (&'a str, &'a KeyValue)>,
+    b: impl Iterator<Item = (&'a str, &'a KeyValue)>,
+) -> impl Iterator<Item = &'a KeyValue> {
+    let mut a = a.peekable();
+    let mut b = b.peekable();
+    std::iter::from_fn(move || {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some((ka, _)), Some((kb, _))) => ka < kb,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        let next = if take_a { a.next() } else { b.next() };
+        next.map(|(_, kv)| kv)
+    })
 }

@@ -13,7 +13,10 @@
 //!   delete compare the expected `mod_revision` (and that the key exists), and read the key in
 //!   the else branch so a failure is told apart as `NotFound` or `Conflict` in one round trip.
 //! - **List** reads every page at the revision of the first page (one consistent snapshot),
-//!   [`EtcdConfig::page_size`] keys per range request.
+//!   [`EtcdConfig::page_size`] keys per range request; a page of the `Store` contract is a
+//!   range from its start key, with a limit, at the revision asked for (etcd's "compacted" is
+//!   [`StoreError::Gone`], "future revision" [`StoreError::FutureRevision`]); the count etcd
+//!   returns with every range gives the keys remaining after it.
 //! - **Watch** asks etcd for events from revision `after` (not `after + 1`) with previous
 //!   values and drops the events at `after` itself: etcd then refuses exactly the starts that
 //!   the contract calls gone (`after` below the compaction revision). A broken stream (member
@@ -29,8 +32,8 @@ use etcd_client::{
 };
 use kube_core::backoff::Backoff;
 use kube_core::store::{
-    BoxWatchStream, KeyValue, ListResult, Revision, Store, StoreError, StoreEvent, StoreEventKind,
-    WatchStream,
+    BoxWatchStream, KeyValue, ListRequest, ListResult, Revision, Store, StoreError, StoreEvent,
+    StoreEventKind, WatchStream,
 };
 use std::collections::VecDeque;
 use std::future::Future;
@@ -467,6 +470,28 @@ impl Inner {
         }
     }
 
+    /// The etcd range `[from, end)` of the keys under `prefix` from `start` on.
+    fn list_range(
+        &self,
+        prefix: &str,
+        start: Option<&str>,
+    ) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
+        let lo = self.keys.range(prefix)?;
+        let end = prefix_end(&lo);
+        let from = match start {
+            Some(start) if start > prefix => {
+                if start.starts_with(prefix) {
+                    self.keys.key(start)?
+                } else {
+                    // Past every key under the prefix: an empty range.
+                    end.clone()
+                }
+            }
+            _ => lo,
+        };
+        Ok((from, end))
+    }
+
     /// Whether `after` is older than etcd's compaction revision (so a watch after it is gone).
     async fn is_compacted(&self, after: Revision) -> Result<bool, StoreError> {
         let at = etcd_rev(after.max(1))?;
@@ -604,21 +629,33 @@ impl Store for EtcdStore {
         Ok(resp.kvs().first().and_then(|kv| inner.kv(kv)))
     }
 
-    async fn list(&self, prefix: &str) -> Result<ListResult, StoreError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        request: &ListRequest,
+    ) -> Result<ListResult, StoreError> {
         let inner = &self.inner;
-        let start = inner.keys.range(prefix)?;
-        let end = prefix_end(&start);
+        let (lo, end) = inner.list_range(prefix, request.start.as_deref())?;
         let what = format!("list {prefix}");
-        let mut limit = inner.config.page_size;
+        let want = match request.limit {
+            0 => usize::MAX,
+            n => n,
+        };
+        let mut page_size = inner.config.page_size;
         let mut restarts = 0;
         'snapshot: loop {
             let mut items = Vec::new();
-            let mut revision = 0i64;
-            let mut from = start.clone();
-            loop {
+            let mut revision = match request.revision {
+                Some(r) => etcd_rev(r)?,
+                None => 0,
+            };
+            let mut from = lo.clone();
+            let mut remaining = 0;
+            while items.len() < want {
+                let left = i64::try_from(want - items.len()).unwrap_or(i64::MAX);
                 let options = GetOptions::new()
                     .with_range(end.clone())
-                    .with_limit(limit)
+                    .with_limit(page_size.min(left))
                     .with_revision(revision);
                 let page = inner
                     .call(&what, Idempotence::Read, |mut kv| {
@@ -630,15 +667,28 @@ impl Store for EtcdStore {
                 let mut page = match page {
                     Ok(page) => page,
                     Err(e) => match classify(&e) {
-                        Failure::TooLarge if limit > 1 => {
+                        Failure::TooLarge if page_size > 1 => {
                             // Large values: smaller pages, same snapshot.
-                            limit = (limit / 2).max(1);
+                            page_size = (page_size / 2).max(1);
                             continue;
                         }
-                        Failure::Compacted if restarts < 3 => {
-                            // The snapshot was compacted between pages: read a newer one.
-                            restarts += 1;
-                            continue 'snapshot;
+                        Failure::Compacted => match request.revision {
+                            Some(requested) => {
+                                let oldest = inner.compaction_revision(requested).await?;
+                                return Err(StoreError::Gone { requested, oldest });
+                            }
+                            None if restarts < 3 => {
+                                // The snapshot was compacted between pages: read a newer one.
+                                restarts += 1;
+                                continue 'snapshot;
+                            }
+                            None => return Err(store_error(&what, &e)),
+                        },
+                        Failure::FutureRevision => {
+                            return Err(StoreError::FutureRevision {
+                                requested: rev(revision),
+                                current: self.current_revision().await?,
+                            })
                         }
                         _ => return Err(store_error(&what, &e)),
                     },
@@ -648,20 +698,23 @@ impl Store for EtcdStore {
                         StoreError::Internal(format!("etcd {what}: response without header"))
                     })?;
                 }
-                let more = page.more();
+                let count = u64::try_from(page.count()).unwrap_or(0);
                 let kvs = page.take_kvs();
+                remaining = count.saturating_sub(kvs.len() as u64);
                 let Some(last) = kvs.last() else {
                     break;
                 };
                 from = [last.key(), &[0u8][..]].concat();
                 items.extend(kvs.iter().filter_map(|kv| inner.kv(kv)));
-                if !more {
+                if remaining == 0 {
                     break;
                 }
             }
             return Ok(ListResult {
                 items,
                 revision: rev(revision),
+                more: remaining > 0,
+                remaining,
             });
         }
     }

@@ -3,7 +3,9 @@
 
 use super::engine::{Engine, WriteOp, DEFAULT_HISTORY_CAPACITY};
 use async_trait::async_trait;
-use kube_core::store::{BoxWatchStream, KeyValue, ListResult, Revision, Store, StoreError};
+use kube_core::store::{
+    BoxWatchStream, KeyValue, ListRequest, ListResult, Revision, Store, StoreError,
+};
 
 /// A non-durable, in-process store implementing the full [`Store`] contract.
 pub struct MemoryStore {
@@ -44,8 +46,12 @@ impl Store for MemoryStore {
         Ok(self.engine.get(key))
     }
 
-    async fn list(&self, prefix: &str) -> Result<ListResult, StoreError> {
-        Ok(self.engine.list(prefix))
+    async fn list_page(
+        &self,
+        prefix: &str,
+        request: &ListRequest,
+    ) -> Result<ListResult, StoreError> {
+        self.engine.list_page(prefix, request)
     }
 
     async fn create(&self, key: &str, value: Vec<u8>) -> Result<KeyValue, StoreError> {

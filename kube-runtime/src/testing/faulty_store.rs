@@ -5,7 +5,9 @@
 use crate::clock::Clock;
 use crate::store::SharedStore;
 use async_trait::async_trait;
-use kube_core::store::{BoxWatchStream, KeyValue, ListResult, Revision, Store, StoreError};
+use kube_core::store::{
+    BoxWatchStream, KeyValue, ListRequest, ListResult, Revision, Store, StoreError,
+};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -203,9 +205,13 @@ impl Store for FaultyStore {
         self.inner.get(key).await
     }
 
-    async fn list(&self, prefix: &str) -> Result<ListResult, StoreError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        request: &ListRequest,
+    ) -> Result<ListResult, StoreError> {
         self.gate(StoreOp::List, prefix, 0).await?;
-        self.inner.list(prefix).await
+        self.inner.list_page(prefix, request).await
     }
 
     async fn create(&self, key: &str, value: Vec<u8>) -> Result<KeyValue, StoreError> {

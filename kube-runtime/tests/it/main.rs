@@ -27,6 +27,7 @@ mod logs;
 mod node_lifecycle;
 mod node_status;
 mod openapi;
+mod paging;
 mod patch;
 mod probes;
 mod proxy;

@@ -5,7 +5,9 @@
 use crate::support::{pod, TestServer};
 use async_trait::async_trait;
 use hyper::Method;
-use kube_core::store::{BoxWatchStream, KeyValue, ListResult, Revision, Store, StoreError};
+use kube_core::store::{
+    BoxWatchStream, KeyValue, ListRequest, ListResult, Revision, Store, StoreError,
+};
 use kube_runtime::store::MemoryStore;
 use kube_runtime::testing::TestCluster;
 use serde_json::{json, Value};
@@ -293,8 +295,12 @@ impl Store for RacingStore {
     async fn get(&self, key: &str) -> Result<Option<KeyValue>, StoreError> {
         self.inner.get(key).await
     }
-    async fn list(&self, prefix: &str) -> Result<ListResult, StoreError> {
-        self.inner.list(prefix).await
+    async fn list_page(
+        &self,
+        prefix: &str,
+        request: &ListRequest,
+    ) -> Result<ListResult, StoreError> {
+        self.inner.list_page(prefix, request).await
     }
     async fn create(&self, key: &str, value: Vec<u8>) -> Result<KeyValue, StoreError> {
         self.inner.create(key, value).await

@@ -54,6 +54,11 @@ macro_rules! store_contract {
             watch_after_future_revision_waits,
             compaction_answers_gone,
             large_values_round_trip,
+            paging_limit_boundaries,
+            paging_ranges_stay_within_the_prefix,
+            paging_reads_a_past_revision_despite_writes,
+            paging_at_a_compacted_revision_is_gone,
+            paging_concurrent_writers_never_tear_a_page_walk,
         );
     };
     (@cases $name:ident, $factory:expr; $($case:ident),* $(,)?) => {
@@ -180,6 +185,7 @@ async fn churn(s: &SharedStore, prefix: &str, n: usize) -> Vec<Ev> {
 
 /// The contract cases, each taking a fresh store.
 pub mod cases {
+    pub use super::paging::*;
     use super::*;
 
     pub async fn create_then_get(s: SharedStore) {
@@ -636,3 +642,4 @@ pub mod cases {
 
 mod embedded_only;
 mod memory_only;
+mod paging;
