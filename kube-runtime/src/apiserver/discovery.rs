@@ -100,12 +100,17 @@ fn resource_entries(kinds: impl Iterator<Item = ResourceKind>, v1beta1: bool) ->
     resources
 }
 
-/// `/version`.
+/// `/version`: every field of Kubernetes' `version.Info` is present (empty when unknown), as
+/// clients such as the Python `kubernetes` package require them all.
 pub fn version() -> Value {
     json!({
         "major": "0",
         "minor": "1",
         "gitVersion": concat!("v", env!("CARGO_PKG_VERSION")),
+        "gitCommit": "",
+        "gitTreeState": "",
+        "buildDate": "",
+        "goVersion": "",
         "platform": format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH),
         "compiler": "rustc",
     })
