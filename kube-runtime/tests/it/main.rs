@@ -4,6 +4,7 @@ mod alloc_meter;
 mod apiserver;
 mod binding;
 mod bookmarks;
+mod clients;
 mod cluster;
 mod controller;
 mod dry_run;
