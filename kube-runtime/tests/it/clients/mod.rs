@@ -17,25 +17,22 @@ use kube_runtime::localkube::{Localkube, LocalkubeFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Scenario steps that need a server feature still being built in parallel (issue #11): each
-/// step checks its name here and is skipped while listed. Remove a name when its feature lands.
-/// - `openapi`: `/openapi/v2` and `/openapi/v3` (kubectl's default client-side validation, which
-///   runs only while this is not pending — else `--validate=false` is passed — and `explain`);
-/// - `namespaces`: `/api/v1/namespaces` as objects;
-/// - `server-side-apply`: `application/apply-patch+yaml`;
-/// - `field-validation`: `fieldValidation=Strict` refusing unknown fields;
-/// - `paging`: `limit`/`continue` returning pages.
-pub const PENDING: &[&str] = &[
-    "openapi",
-    "namespaces",
-    "server-side-apply",
-    "field-validation",
-    "paging",
-];
+/// Scenario steps that need a server feature still being built in parallel (issue #11), one
+/// name a line: `tests/clients/pending.txt`, the one list every client test reads (see it).
+const PENDING_FILE: &str = include_str!("../../clients/pending.txt");
 
-/// True while the server feature `feature` is not there yet (see [`PENDING`]).
+/// The names in `pending.txt` (comments and blank lines left out).
+pub fn pending_features() -> Vec<&'static str> {
+    PENDING_FILE
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+/// True while the server feature `feature` is not there yet (listed in `pending.txt`).
 pub fn pending(feature: &str) -> bool {
-    PENDING.contains(&feature)
+    pending_features().contains(&feature)
 }
 
 /// The directory of the scenario files (manifests, the Python scenario).
@@ -113,5 +110,25 @@ impl Cluster {
         tokio::time::timeout(Duration::from_secs(20), self.lk.shutdown())
             .await
             .expect("localkube shut down within 20 s");
+    }
+}
+
+/// Every gate name the scenarios check; `pending.txt` may list only these (a typo there would
+/// silently run a step meant to wait, or keep one skipped forever).
+const GATES: [&str; 5] = [
+    "openapi",
+    "namespaces",
+    "server-side-apply",
+    "field-validation",
+    "paging",
+];
+
+#[test]
+fn pending_names_are_known_gates() {
+    for name in pending_features() {
+        assert!(
+            GATES.contains(&name),
+            "pending.txt names an unknown gate {name:?}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The Python `kubernetes` package (the official client), unmodified: `tests/clients/scenario.py`
 //! run by the interpreter `CLIENT_PYTHON` names, against a fresh cluster.
 
-use super::{client_from_env, scenario_dir, Cluster, PENDING};
+use super::{client_from_env, pending_features, scenario_dir, Cluster};
 use std::process::{Command, Stdio};
 
 /// Every step of `scenario.py` (create, get, list with selectors, label, annotate, patch, scale,
@@ -16,7 +16,7 @@ async fn python_client() {
     let mut cmd = Command::new(python);
     cmd.env_clear()
         .env("HOME", home.path())
-        .env("PENDING", PENDING.join(","))
+        .env("PENDING", pending_features().join(","))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .arg(scenario_dir().join("scenario.py"))
         .arg(cluster.url())
