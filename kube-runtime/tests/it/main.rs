@@ -41,3 +41,4 @@ mod stub_runtime;
 mod support;
 mod table;
 mod watch;
+mod watch_list;
