@@ -50,6 +50,9 @@ pub fn api_resources(v1beta1: bool) -> Value {
     })
 }
 
+/// The resources in the `all` category (`kubectl get all`), as in Kubernetes' core group.
+const ALL_CATEGORY: [&str; 3] = ["pods", "replicationcontrollers", "services"];
+
 /// Discovery entries of `kinds` and (outside v1beta1) their subresources.
 fn resource_entries(kinds: impl Iterator<Item = ResourceKind>, v1beta1: bool) -> Vec<Value> {
     let mut resources: Vec<Value> = Vec::new();
@@ -71,6 +74,9 @@ fn resource_entries(kinds: impl Iterator<Item = ResourceKind>, v1beta1: bool) ->
             .collect();
         if !shorts.is_empty() {
             v["shortNames"] = json!(shorts);
+        }
+        if !v1beta1 && ALL_CATEGORY.contains(&i.plural) {
+            v["categories"] = json!(["all"]);
         }
         resources.push(v);
         // Subresources are served on v1 and group paths only.

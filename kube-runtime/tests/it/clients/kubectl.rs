@@ -272,6 +272,18 @@ async fn scenarios(bin: &Path) {
         table.contains("fe-svc") && table.contains("CLUSTER-IP"),
         "{table}"
     );
+    // `all`: the category discovery puts pods, controllers and services in.
+    let all = k.names(&["all"]).await;
+    for want in [
+        "pod/web",
+        "replicationcontroller/frontend",
+        "service/fe-svc",
+    ] {
+        assert!(
+            all.iter().any(|n| n == want),
+            "get all lacks {want}: {all:?}"
+        );
+    }
     let nodes = k.names(&["nodes"]).await;
     assert_eq!(nodes, ["node/clients-1", "node/clients-2"]);
 
