@@ -319,6 +319,24 @@ async fn kube_rs_client_and_watcher() {
         .expect("the watcher saw the new pod");
     assert_eq!(seen.first().map(String::as_str), Some("watched"));
 
+    // The watcher in streaming-list mode (sendInitialEvents): the current pods, then InitDone.
+    let streaming = watcher::Config::default().labels("w=1").streaming_lists();
+    let mut stream = watcher(pods.clone(), streaming).boxed();
+    let mut initial = Vec::new();
+    let listing = async {
+        while let Some(ev) = stream.try_next().await.expect("watch event") {
+            match ev {
+                watcher::Event::InitApply(p) => initial.push(p.metadata.name.unwrap_or_default()),
+                watcher::Event::InitDone => return,
+                _ => {}
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), listing)
+        .await
+        .expect("the streaming list ended");
+    assert_eq!(initial, ["watched"]);
+
     // namespaces.
     if !pending("namespaces") {
         let nss: Api<Namespace> = Api::all(client.clone());
