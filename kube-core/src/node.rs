@@ -92,22 +92,42 @@ pub struct DaemonEndpoint {
     pub port: i32,
 }
 
-/// Versions of a node's software, as the kubelet reports them.
+/// Versions of a node's software, as the kubelet reports them. Every field is always written
+/// (empty when unknown): Kubernetes' schema marks them all required, and clients such as the
+/// Python `kubernetes` package refuse a node whose `nodeInfo` lacks one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[schemars(rename = "io.k8s.api.core.v1.NodeSystemInfo")]
 #[serde(rename_all = "camelCase")]
 pub struct NodeSystemInfo {
-    /// Kubelet version.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kubelet_version: String,
+    /// Machine ID (`/etc/machine-id`).
+    #[serde(default, rename = "machineID")]
+    pub machine_id: String,
+    /// System UUID reported by the firmware.
+    #[serde(default, rename = "systemUUID")]
+    pub system_uuid: String,
+    /// Boot ID.
+    #[serde(default, rename = "bootID")]
+    pub boot_id: String,
+    /// Kernel version (`uname -r`).
+    #[serde(default)]
+    pub kernel_version: String,
+    /// OS image, e.g. `Debian GNU/Linux 12 (bookworm)`.
+    #[serde(default)]
+    pub os_image: String,
     /// Container runtime and version, e.g. `docker://20.10.24`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     pub container_runtime_version: String,
+    /// Kubelet version.
+    #[serde(default)]
+    pub kubelet_version: String,
+    /// Kube-proxy version.
+    #[serde(default)]
+    pub kube_proxy_version: String,
     /// Operating system, e.g. `linux`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     pub operating_system: String,
     /// Architecture, e.g. `amd64`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     pub architecture: String,
 }
 

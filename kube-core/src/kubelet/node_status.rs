@@ -203,6 +203,7 @@ pub fn update_node_status(existing: &Node, input: &NodeStatusInput, now: Timesta
         container_runtime_version: runtime_version,
         operating_system: input.operating_system.clone(),
         architecture: input.architecture.clone(),
+        ..NodeSystemInfo::default()
     };
 
     let (cond_status, reason, message) = match &input.runtime {

@@ -77,6 +77,7 @@ fn built_node_has_everything_the_kubelet_reports() {
             container_runtime_version: "docker://20.10.24".into(),
             operating_system: "linux".into(),
             architecture: "amd64".into(),
+            ..NodeSystemInfo::default()
         }
     );
     assert!(KUBELET_VERSION.starts_with('v'));

@@ -50,6 +50,9 @@ pub fn api_resources(v1beta1: bool) -> Value {
     })
 }
 
+/// The resources in the `all` category (`kubectl get all`), as in Kubernetes' core group.
+const ALL_CATEGORY: [&str; 3] = ["pods", "replicationcontrollers", "services"];
+
 /// Discovery entries of `kinds` and (outside v1beta1) their subresources.
 fn resource_entries(kinds: impl Iterator<Item = ResourceKind>, v1beta1: bool) -> Vec<Value> {
     let mut resources: Vec<Value> = Vec::new();
@@ -71,6 +74,9 @@ fn resource_entries(kinds: impl Iterator<Item = ResourceKind>, v1beta1: bool) ->
             .collect();
         if !shorts.is_empty() {
             v["shortNames"] = json!(shorts);
+        }
+        if !v1beta1 && ALL_CATEGORY.contains(&i.plural) {
+            v["categories"] = json!(["all"]);
         }
         resources.push(v);
         // Subresources are served on v1 and group paths only.
@@ -100,12 +106,17 @@ fn resource_entries(kinds: impl Iterator<Item = ResourceKind>, v1beta1: bool) ->
     resources
 }
 
-/// `/version`.
+/// `/version`: every field of Kubernetes' `version.Info` is present (empty when unknown), as
+/// clients such as the Python `kubernetes` package require them all.
 pub fn version() -> Value {
     json!({
         "major": "0",
         "minor": "1",
         "gitVersion": concat!("v", env!("CARGO_PKG_VERSION")),
+        "gitCommit": "",
+        "gitTreeState": "",
+        "buildDate": "",
+        "goVersion": "",
         "platform": format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH),
         "compiler": "rustc",
     })

@@ -116,7 +116,7 @@ pub async fn handle<T: Served>(
         (_, "watch") => {
             return (
                 verb,
-                watch_response::<T>(srv.clone(), &c)
+                watch_response::<T>(srv.clone(), &c, send_initial_events(rr.query))
                     .await
                     .unwrap_or_else(|e| error(version, &e)),
             )
@@ -284,19 +284,39 @@ async fn list<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBod
     })
 }
 
+/// `sendInitialEvents=true` (already validated as a boolean by `Params::parse`).
+fn send_initial_events(query: &HashMap<String, String>) -> bool {
+    query.get("sendInitialEvents").is_some_and(|v| v == "true")
+}
+
+/// A watch; with `send_initial`, a watch-list: the current objects (read now, so no older than
+/// any `resourceVersion` asked for) as `ADDED`, then the bookmark that ends them.
 async fn watch_response<T: Served>(
     srv: Arc<ApiServer>,
     c: &Ctx<'_>,
+    send_initial: bool,
 ) -> Result<Response<ApiBody>, ApiError> {
     kube_core::paging::check_watch(c.params.resource_version_match)?;
     let opts = c.params.list.clone();
-    let rv = c.params.resource_version;
+    let rv = if send_initial {
+        None
+    } else {
+        c.params.resource_version
+    };
     let timeout = c.params.timeout.unwrap_or(srv.config.default_watch_timeout);
     let ns = scope_namespace(c);
     let w = srv.registry.watch::<T>(ns.as_deref(), opts, rv).await?;
     // The seed's v1beta1 has no bookmarks.
     let bookmarks = c.params.allow_watch_bookmarks && c.route.version == Version::V1;
-    Ok(watch::stream(srv, w, c.route.version, timeout, bookmarks))
+    let end = send_initial && c.route.version == Version::V1;
+    Ok(watch::stream(
+        srv,
+        w,
+        c.route.version,
+        timeout,
+        bookmarks,
+        end,
+    ))
 }
 
 async fn get<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBody>, ApiError> {

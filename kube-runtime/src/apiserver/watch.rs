@@ -5,6 +5,10 @@
 //! no older than any event sent, with nothing between the last event sent and it left out (it
 //! counts the changes the selectors filtered out too), so a client may resume from it. None is
 //! sent while the initial events of a list-then-watch are still going out.
+//!
+//! With `sendInitialEvents=true` (client-go's watch-list, what a current kubectl's
+//! `delete --wait` and informers send), the current objects go out as `ADDED` events, then one
+//! `BOOKMARK` annotated `k8s.io/initial-events-end: "true"` marks their end.
 
 use super::body::ApiBody;
 use super::router::Version;
@@ -54,6 +58,22 @@ pub fn encode_bookmark<T: Strategy>(revision: Revision) -> Bytes {
     }}))
 }
 
+/// The annotation of the `BOOKMARK` that ends the initial events of a watch-list.
+pub const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
+
+/// Encodes the `BOOKMARK` ending the initial events (`sendInitialEvents=true`).
+pub fn encode_initial_events_end<T: Strategy>(revision: Revision) -> Bytes {
+    let info = T::RESOURCE.info();
+    line(json!({"type": "BOOKMARK", "object": {
+        "kind": info.kind,
+        "apiVersion": info.api_version,
+        "metadata": {
+            "resourceVersion": revision.to_string(),
+            "annotations": {INITIAL_EVENTS_END: "true"},
+        },
+    }}))
+}
+
 fn line(v: serde_json::Value) -> Bytes {
     let mut buf = serde_json::to_vec(&v).unwrap_or_default();
     buf.push(b'\n');
@@ -61,13 +81,15 @@ fn line(v: serde_json::Value) -> Bytes {
 }
 
 /// Starts streaming `watch` to the client until it disconnects, the watch ends, `timeout`
-/// passes or the server stops; with `bookmarks`, a `BOOKMARK` every `bookmark_interval`.
+/// passes or the server stops; with `bookmarks`, a `BOOKMARK` every `bookmark_interval`; with
+/// `initial_events_end`, the annotated `BOOKMARK` once the initial events are out.
 pub fn stream<T: Strategy + V1Beta1>(
     srv: Arc<ApiServer>,
     mut watch: RegistryWatch<T>,
     version: Version,
     timeout: Duration,
     bookmarks: bool,
+    initial_events_end: bool,
 ) -> Response<ApiBody> {
     let (tx, rx) = mpsc::channel::<Bytes>(WATCH_BUFFER);
     tokio::spawn(async move {
@@ -83,7 +105,16 @@ pub fn stream<T: Strategy + V1Beta1>(
         let mut stopping = srv.stopping.subscribe();
         let stopped = async move { drop(stopping.wait_for(|s| *s).await) };
         tokio::pin!(stopped);
+        let mut end_pending = initial_events_end;
         loop {
+            if end_pending {
+                if let Some(rev) = watch.progress() {
+                    end_pending = false;
+                    if tx.send(encode_initial_events_end::<T>(rev)).await.is_err() {
+                        break;
+                    }
+                }
+            }
             tokio::select! {
                 _ = &mut deadline => break,
                 // The server is stopping: end the stream cleanly; the client re-watches.
