@@ -316,14 +316,44 @@ impl PagingParams {
     }
 }
 
-/// Refuses `resourceVersionMatch` on a watch, as Kubernetes does (422 `ListOptions`).
-pub fn check_watch(resource_version_match: Option<ResourceVersionMatch>) -> Result<(), ApiError> {
-    match resource_version_match {
-        None => Ok(()),
-        Some(_) => Err(list_options_invalid(vec![FieldError::forbidden(
-            "resourceVersionMatch",
-            "resourceVersionMatch is forbidden for watch",
-        )])),
+/// Checks a watch's `resourceVersionMatch` and `sendInitialEvents` as Kubernetes'
+/// `ValidateListOptions` does (422 `ListOptions`): a match is forbidden unless
+/// `sendInitialEvents` is given, which requires `resourceVersionMatch=NotOlderThan` and
+/// `allowWatchBookmarks=true` (client-go's watch-list).
+pub fn check_watch(
+    resource_version_match: Option<ResourceVersionMatch>,
+    send_initial_events: Option<bool>,
+    allow_watch_bookmarks: bool,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    match send_initial_events {
+        None => {
+            if resource_version_match.is_some() {
+                errors.push(FieldError::forbidden(
+                    "resourceVersionMatch",
+                    "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                ));
+            }
+        }
+        Some(_) => {
+            if resource_version_match != Some(ResourceVersionMatch::NotOlderThan) {
+                errors.push(FieldError::forbidden(
+                    "resourceVersionMatch",
+                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                ));
+            }
+            if !allow_watch_bookmarks {
+                errors.push(FieldError::forbidden(
+                    "allowWatchBookmarks",
+                    "sendInitialEvents requires setting allowWatchBookmarks to true",
+                ));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(list_options_invalid(errors))
     }
 }
 

@@ -276,9 +276,27 @@ fn refusals_carry_kubernetes_messages() {
         e.to_string(),
         "specifying resource version is not allowed when using continue"
     );
-    assert_eq!(check_watch(None), Ok(()));
-    let e = check_watch(Some(ResourceVersionMatch::NotOlderThan)).expect_err("refused");
-    assert_eq!(e.code(), 422);
+    let not_older = Some(ResourceVersionMatch::NotOlderThan);
+    let exact = Some(ResourceVersionMatch::Exact);
+    // (resourceVersionMatch, sendInitialEvents, allowWatchBookmarks, accepted)
+    let cases = [
+        (None, None, false, true),
+        (None, None, true, true),
+        (not_older, None, true, false),
+        (exact, None, true, false),
+        (not_older, Some(true), true, true),
+        (not_older, Some(false), true, true),
+        (not_older, Some(true), false, false),
+        (None, Some(true), true, false),
+        (exact, Some(true), true, false),
+    ];
+    for (rvm, sie, bookmarks, accepted) in cases {
+        let r = check_watch(rvm, sie, bookmarks);
+        assert_eq!(r.is_ok(), accepted, "{rvm:?} {sie:?} {bookmarks}: {r:?}");
+        if let Err(e) = r {
+            assert_eq!(e.code(), 422);
+        }
+    }
 }
 
 #[test]

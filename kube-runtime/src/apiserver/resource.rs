@@ -284,19 +284,24 @@ async fn list<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBod
     })
 }
 
-/// `sendInitialEvents=true` (already validated as a boolean by `Params::parse`).
-fn send_initial_events(query: &HashMap<String, String>) -> bool {
-    query.get("sendInitialEvents").is_some_and(|v| v == "true")
+/// `sendInitialEvents`, when given (already validated as a boolean by `Params::parse`).
+fn send_initial_events(query: &HashMap<String, String>) -> Option<bool> {
+    query.get("sendInitialEvents").map(|v| v == "true")
 }
 
-/// A watch; with `send_initial`, a watch-list: the current objects (read now, so no older than
+/// A watch; with `sendInitialEvents=true`, a watch-list: the current objects (read now, so no older than
 /// any `resourceVersion` asked for) as `ADDED`, then the bookmark that ends them.
 async fn watch_response<T: Served>(
     srv: Arc<ApiServer>,
     c: &Ctx<'_>,
-    send_initial: bool,
+    send_initial_events: Option<bool>,
 ) -> Result<Response<ApiBody>, ApiError> {
-    kube_core::paging::check_watch(c.params.resource_version_match)?;
+    kube_core::paging::check_watch(
+        c.params.resource_version_match,
+        send_initial_events,
+        c.params.allow_watch_bookmarks,
+    )?;
+    let send_initial = send_initial_events == Some(true);
     let opts = c.params.list.clone();
     let rv = if send_initial {
         None
