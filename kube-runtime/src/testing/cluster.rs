@@ -68,7 +68,8 @@ impl TestClusterBuilder {
         let http = HttpClient::new(&server.url())?;
         let in_process = InProcessClient::new(
             Registry::with_clock(store.clone(), clock.clone())
-                .with_service_ip_range(config.portal_net),
+                .with_service_ip_range(config.portal_net)
+                .with_namespace_lifecycle(config.namespace_lifecycle),
         );
         Ok(TestCluster {
             store,
