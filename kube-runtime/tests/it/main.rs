@@ -24,6 +24,7 @@ mod lease;
 mod local_cluster;
 mod localkube;
 mod logs;
+mod namespaces;
 mod node_lifecycle;
 mod node_status;
 mod patch;
