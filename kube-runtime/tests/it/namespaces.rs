@@ -415,3 +415,74 @@ async fn deleting_a_namespace_empties_it_then_removes_it_and_leaves_others_alone
     assert_eq!(b.status.phase, PHASE_ACTIVE);
     c.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_delete_is_reported_and_holds_the_namespace_until_it_succeeds() {
+    use kube_core::error::ApiError;
+    use kube_core::ResourceKind;
+    use kube_runtime::controller::Shutdown;
+    use kube_runtime::controllers::namespace::{self, NamespaceConfig};
+    use kube_runtime::testing::recording::{RecordingClient, Verb};
+
+    let clock = virtual_clock();
+    let cluster = TestCluster::builder()
+        .clock(clock.clone())
+        .start()
+        .await
+        .expect("cluster");
+    let c = cluster.in_process().clone();
+    cluster.create_namespace("team-a").await.expect("namespace");
+    // An unbound pod goes at once; the service's delete fails until the failures are cleared.
+    let p = PodBuilder::new("web")
+        .namespace("team-a")
+        .container("c", "i")
+        .build();
+    c.create("team-a", &p).await.expect("pod");
+    let svc = ServiceBuilder::new("web")
+        .namespace("team-a")
+        .port(80, 80)
+        .build();
+    c.create("team-a", &svc).await.expect("service");
+    let rec = RecordingClient::new(c.clone());
+    rec.fail_on(
+        Verb::Delete,
+        ResourceKind::Services,
+        ApiError::ServiceUnavailable("storage is unavailable".into()),
+    );
+    let shutdown = Shutdown::new();
+    let config = NamespaceConfig {
+        clock: clock.clone(),
+        ..NamespaceConfig::default()
+    };
+    let task = tokio::spawn(namespace::run(rec.clone(), config, shutdown.clone()));
+    let _: Namespace = c.delete("", "team-a").await.expect("delete");
+
+    let failure = eventually("the content-failure condition", 30, || async {
+        let ns: Namespace = c.get("", "team-a").await.ok()?;
+        ns.condition("NamespaceDeletionContentFailure")
+            .filter(|c| c.status == "True")
+            .map(|c| c.message.clone())
+    })
+    .await;
+    assert!(failure.contains("services \"web\""), "{failure}");
+    // Still there after many rounds: the pod is gone, the service is not.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let ns: Namespace = c.get("", "team-a").await.expect("held");
+    assert_eq!(ns.spec.finalizers, [FINALIZER_KUBERNETES]);
+    assert!(c.get::<Pod>("team-a", "web").await.is_err());
+    assert!(rec.count(Verb::Delete, ResourceKind::Services) > 1);
+
+    rec.clear_failures();
+    eventually("team-a gone", 30, || async {
+        matches!(c.get::<Namespace>("", "team-a").await, Err(e) if e.is_not_found()).then_some(())
+    })
+    .await;
+    // Active namespaces were never written to.
+    assert!(
+        rec.writes().iter().all(|w| w.contains("team-a")),
+        "{:?}",
+        rec.writes()
+    );
+    shutdown.trigger();
+    task.await.expect("controller");
+}
