@@ -486,3 +486,37 @@ async fn a_failed_delete_is_reported_and_holds_the_namespace_until_it_succeeds()
     shutdown.trigger();
     task.await.expect("controller");
 }
+
+#[tokio::test]
+async fn namespaces_print_as_kubectl_shows_them() {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let s = TestServer::start().await;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let req = hyper::Request::builder()
+        .uri(s.url("/api/v1/namespaces"))
+        .header("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let resp = client.request(req).await.expect("send");
+    assert_eq!(resp.status().as_u16(), 200);
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    let table: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(table["kind"], "Table");
+    let columns: Vec<&str> = table["columnDefinitions"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(columns, ["Name", "Status", "Age"]);
+    let rows = table["rows"].as_array().expect("rows");
+    let default = rows
+        .iter()
+        .find(|r| r["cells"][0] == "default")
+        .expect("default row");
+    assert_eq!(default["cells"][1], PHASE_ACTIVE);
+}
