@@ -189,20 +189,7 @@ impl ApiServer {
     /// attempt of at most [`BOOTSTRAP_ATTEMPT`]; if the store cannot answer (etcd down), a
     /// background task retries every second until it succeeds or the server stops.
     async fn bootstrap_namespaces(self: &Arc<Self>) {
-        if !self.config.namespace_lifecycle {
-            return;
-        }
-        let attempt = || async {
-            match tokio::time::timeout(BOOTSTRAP_ATTEMPT, self.registry.ensure_namespaces()).await {
-                Ok(Ok(())) => true,
-                Ok(Err(e)) => {
-                    tracing::warn!("creating the system namespaces failed: {e}");
-                    false
-                }
-                Err(_) => false,
-            }
-        };
-        if attempt().await {
+        if !self.config.namespace_lifecycle || self.ensure_namespaces_once().await {
             return;
         }
         let srv = self.clone();
@@ -213,13 +200,26 @@ impl ApiServer {
                     _ = stopping.wait_for(|s| *s) => return,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
-                if let Ok(Ok(())) =
-                    tokio::time::timeout(BOOTSTRAP_ATTEMPT, srv.registry.ensure_namespaces()).await
-                {
+                if srv.ensure_namespaces_once().await {
                     return;
                 }
             }
         });
+    }
+
+    /// One bounded attempt at creating the missing system namespaces; whether it succeeded.
+    async fn ensure_namespaces_once(&self) -> bool {
+        match tokio::time::timeout(BOOTSTRAP_ATTEMPT, self.registry.ensure_namespaces()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::warn!("creating the system namespaces failed: {e}");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("creating the system namespaces timed out");
+                false
+            }
+        }
     }
 
     /// Binds the configured address and serves in the background (after creating the system

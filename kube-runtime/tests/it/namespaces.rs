@@ -520,3 +520,44 @@ async fn namespaces_print_as_kubectl_shows_them() {
         .expect("default row");
     assert_eq!(default["cells"][1], PHASE_ACTIVE);
 }
+
+#[tokio::test(start_paused = true)]
+async fn system_namespaces_are_retried_while_the_store_is_down() {
+    use kube_runtime::store::MemoryStore;
+    use kube_runtime::testing::faulty_store::Times;
+    use kube_runtime::testing::{Fault, FaultyStore, StoreOp};
+    use std::sync::Arc;
+
+    let store = FaultyStore::new(Arc::new(MemoryStore::new()));
+    store.inject_under(
+        &[StoreOp::Get, StoreOp::Create],
+        "/registry/namespaces/",
+        Fault::Unavailable,
+        Times::Always,
+    );
+    // The server starts all the same; creates answer 503 while the namespace cannot be read.
+    let cluster = TestCluster::builder()
+        .store(Arc::new(store.clone()))
+        .clock(virtual_clock())
+        .start()
+        .await
+        .expect("cluster");
+    let p = PodBuilder::new("web").container("c", "i").build();
+    let err = cluster
+        .http()
+        .create("default", &p)
+        .await
+        .expect_err("no namespace yet");
+    assert_eq!(err.to_status().code, 503, "{err}");
+    store.clear();
+    eventually("the system namespaces", 10, || async {
+        let all = cluster
+            .in_process()
+            .list::<Namespace>(None, &ListParams::default())
+            .await
+            .ok()?;
+        (all.items.len() == 4).then_some(())
+    })
+    .await;
+    cluster.http().create("default", &p).await.expect("create");
+}
