@@ -226,6 +226,13 @@ impl Defaults for crate::lease::Lease {
     }
 }
 
+impl Defaults for crate::namespace::Namespace {
+    /// Kubernetes' `SetDefaults_NamespaceStatus`: an unset phase is `Active`.
+    fn apply_defaults(&mut self) {
+        fill(&mut self.status.phase, crate::namespace::PHASE_ACTIVE);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,18 @@ pub enum ApiError {
         /// Every field error.
         errors: FieldErrors,
     },
+    /// 403: the request is refused, e.g. new content in a terminating namespace.
+    #[error("{}", forbidden_message(.resource, .name, .message))]
+    Forbidden {
+        /// Resource (plural).
+        resource: String,
+        /// Object name (may be empty, e.g. for a generated name).
+        name: String,
+        /// Why.
+        message: String,
+        /// Machine-readable causes, e.g. `NamespaceTerminating` on `metadata.namespace`.
+        causes: Vec<StatusCause>,
+    },
     /// 400: malformed request.
     #[error("{0}")]
     BadRequest(String),
@@ -75,6 +87,15 @@ pub enum ApiError {
     Other(Box<Status>),
 }
 
+/// apimachinery's `NewForbidden` message: `pods "x" is forbidden: why`.
+fn forbidden_message(resource: &str, name: &str, message: &str) -> String {
+    if name.is_empty() {
+        format!("{resource} is forbidden: {message}")
+    } else {
+        format!("{resource} {name:?} is forbidden: {message}")
+    }
+}
+
 fn render_field_errors(errors: &FieldErrors) -> String {
     let msgs: Vec<String> = errors.iter().map(|e| e.message()).collect();
     if msgs.len() == 1 {
@@ -91,6 +112,7 @@ impl ApiError {
             ApiError::NotFound { .. } => 404,
             ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => 409,
             ApiError::Invalid { .. } => 422,
+            ApiError::Forbidden { .. } => 403,
             ApiError::BadRequest(_) => 400,
             ApiError::Gone(_) => 410,
             ApiError::RequestEntityTooLarge(_) => 413,
@@ -110,6 +132,7 @@ impl ApiError {
             ApiError::AlreadyExists { .. } => status::REASON_ALREADY_EXISTS,
             ApiError::Conflict { .. } => status::REASON_CONFLICT,
             ApiError::Invalid { .. } => status::REASON_INVALID,
+            ApiError::Forbidden { .. } => status::REASON_FORBIDDEN,
             ApiError::BadRequest(_) => status::REASON_BAD_REQUEST,
             ApiError::Gone(_) => status::REASON_EXPIRED,
             ApiError::RequestEntityTooLarge(_) => status::REASON_TOO_LARGE,
@@ -135,6 +158,17 @@ impl ApiError {
             | ApiError::AlreadyExists { resource, name }
             | ApiError::Conflict { resource, name, .. } => {
                 st = st.with_details(resource, name);
+            }
+            ApiError::Forbidden {
+                resource,
+                name,
+                causes,
+                ..
+            } => {
+                st = st.with_details(resource, name);
+                if let Some(d) = st.details.as_mut() {
+                    d.causes = causes.clone();
+                }
             }
             ApiError::Invalid { kind, name, errors } => {
                 st.details = Some(StatusDetails {

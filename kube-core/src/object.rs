@@ -53,6 +53,7 @@ impl_object!(crate::service::Service, ResourceKind::Services);
 impl_object!(crate::endpoints::Endpoints, ResourceKind::Endpoints);
 impl_object!(crate::node::Node, ResourceKind::Nodes);
 impl_object!(crate::event::Event, ResourceKind::Events);
+impl_object!(crate::namespace::Namespace, ResourceKind::Namespaces);
 impl_object!(
     crate::lease::Lease,
     ResourceKind::Leases,
@@ -94,6 +95,10 @@ macro_rules! with_resource_type {
                 type $t = $crate::Lease;
                 $body
             }
+            $crate::ResourceKind::Namespaces => {
+                type $t = $crate::Namespace;
+                $body
+            }
         }
     };
 }
@@ -115,6 +120,8 @@ pub enum ResourceKind {
     Events,
     /// `leases` (`coordination.k8s.io/v1`; not served in v1beta1)
     Leases,
+    /// `namespaces` (cluster-scoped; not served in v1beta1)
+    Namespaces,
 }
 
 /// Static facts about a resource, as served by discovery.
@@ -140,7 +147,7 @@ pub struct ResourceInfo {
 
 impl ResourceKind {
     /// Every served resource, in discovery order.
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 8] = [
         ResourceKind::Pods,
         ResourceKind::ReplicationControllers,
         ResourceKind::Services,
@@ -148,6 +155,7 @@ impl ResourceKind {
         ResourceKind::Nodes,
         ResourceKind::Events,
         ResourceKind::Leases,
+        ResourceKind::Namespaces,
     ];
 
     /// Static facts about this resource.
@@ -220,6 +228,16 @@ impl ResourceKind {
                 singular: "lease",
                 short_names: &[],
                 namespaced: true,
+                v1beta1_name: "",
+                v1beta1_kind: "",
+            },
+            ResourceKind::Namespaces => ResourceInfo {
+                api_version: API_VERSION_V1,
+                kind: "Namespace",
+                plural: "namespaces",
+                singular: "namespace",
+                short_names: &["ns"],
+                namespaced: false,
                 v1beta1_name: "",
                 v1beta1_kind: "",
             },
@@ -320,6 +338,8 @@ mod tests {
             ("events", Some(ResourceKind::Events)),
             ("leases", Some(ResourceKind::Leases)),
             ("Lease", Some(ResourceKind::Leases)),
+            ("ns", Some(ResourceKind::Namespaces)),
+            ("namespaces", Some(ResourceKind::Namespaces)),
             ("", None),
             ("widgets", None),
         ];
@@ -352,7 +372,7 @@ mod tests {
         assert!(!ResourceKind::Leases.in_v1beta1());
         let grouped: Vec<_> = ResourceKind::of_api_version("coordination.k8s.io/v1").collect();
         assert_eq!(grouped, [ResourceKind::Leases]);
-        assert_eq!(ResourceKind::of_api_version("v1").count(), 6);
+        assert_eq!(ResourceKind::of_api_version("v1").count(), 7);
         assert_eq!(
             ResourceKind::Leases.key("kube-system", "scheduler"),
             "/registry/leases/kube-system/scheduler"
@@ -373,6 +393,11 @@ mod tests {
             ResourceKind::Pods.namespace_prefix("ns"),
             "/registry/pods/ns/"
         );
+        assert_eq!(
+            ResourceKind::Namespaces.key("", "team-a"),
+            "/registry/namespaces/team-a"
+        );
+        assert_eq!(ResourceKind::from_v1beta1_name("namespaces"), None);
         assert_eq!(
             ResourceKind::Nodes.namespace_prefix("ns"),
             "/registry/nodes/"

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 /// Reason `NotFound` (404).
 pub const REASON_NOT_FOUND: &str = "NotFound";
+/// Reason `Forbidden` (403).
+pub const REASON_FORBIDDEN: &str = "Forbidden";
 /// Reason `AlreadyExists` (409).
 pub const REASON_ALREADY_EXISTS: &str = "AlreadyExists";
 /// Reason `Conflict` (409).

@@ -5,6 +5,9 @@
 use crate::defaults::Defaults;
 use crate::deletion::{delete_pod, Deletion};
 use crate::lease::Lease;
+use crate::namespace::{
+    Namespace, NamespaceStatus, FINALIZER_KUBERNETES, PHASE_ACTIVE, PHASE_TERMINATING,
+};
 use crate::object::Object;
 use crate::pod::{PodCondition, CONDITION_POD_SCHEDULED, CONDITION_TRUE};
 use crate::time::Timestamp;
@@ -48,6 +51,11 @@ pub trait Strategy: Object + Validate + Defaults + Default {
     /// [`Strategy::GRACEFUL_DELETION`]): mark the object, leave it, or remove it now.
     fn prepare_for_delete(&mut self, _grace: Option<i64>, _now: Timestamp) -> Deletion {
         Deletion::Immediate
+    }
+    /// Whether an update leaving the object in this state removes it (see
+    /// `deletion::finalized`); namespaces also wait for their `spec.finalizers`.
+    fn finalized(&self) -> bool {
+        crate::deletion::finalized(self.meta())
     }
 }
 
@@ -237,6 +245,58 @@ impl Strategy for Lease {
     fn field_value(&self, field: &str) -> Option<String> {
         match field {
             "spec.holderIdentity" => Some(self.spec.holder_identity.clone()),
+            _ => common_field(self, field),
+        }
+    }
+}
+
+impl Strategy for Namespace {
+    const GRACEFUL_DELETION: bool = true;
+    /// Kubernetes' namespace storage: a namespace without `spec.finalizers` goes at once;
+    /// otherwise the first delete marks it (`deletionTimestamp` now) and turns it
+    /// `Terminating`, and later deletes change nothing until the finalizers are gone.
+    fn prepare_for_delete(&mut self, _grace: Option<i64>, now: Timestamp) -> Deletion {
+        if self.spec.finalizers.is_empty() {
+            return Deletion::Immediate;
+        }
+        if self.metadata.is_deleting() {
+            return Deletion::Pending;
+        }
+        self.metadata.deletion_timestamp = now.to_rfc3339();
+        self.metadata.deletion_grace_period_seconds = Some(0);
+        self.status.phase = PHASE_TERMINATING.to_string();
+        Deletion::Graceful
+    }
+    /// Creates are `Active` with the `kubernetes` finalizer (kept with any others sent).
+    fn reset_status_on_create(&mut self) {
+        self.status = NamespaceStatus {
+            phase: PHASE_ACTIVE.to_string(),
+            ..NamespaceStatus::default()
+        };
+        if !self
+            .spec
+            .finalizers
+            .iter()
+            .any(|f| f == FINALIZER_KUBERNETES)
+        {
+            self.spec.finalizers.push(FINALIZER_KUBERNETES.to_string());
+        }
+    }
+    /// The status is `/status`'s. Unlike Kubernetes, which changes `spec.finalizers` only
+    /// through `/finalize`, a plain update may change them (the namespace controller removes
+    /// `kubernetes` that way).
+    fn keep_server_fields_on_update(&mut self, old: &Self) {
+        self.status = old.status.clone();
+    }
+    fn copy_status_from(&mut self, other: &Self) {
+        self.status = other.status.clone();
+    }
+    fn finalized(&self) -> bool {
+        crate::deletion::finalized(&self.metadata) && self.spec.finalizers.is_empty()
+    }
+    fn field_value(&self, field: &str) -> Option<String> {
+        match field {
+            "status.phase" => Some(self.status.phase.clone()),
             _ => common_field(self, field),
         }
     }
@@ -434,5 +494,57 @@ mod tests {
             );
         }
         assert_eq!(ev.field_value("involvedObject.host"), None);
+    }
+
+    #[test]
+    fn namespaces_are_marked_terminating_then_removed_when_finalized() {
+        use crate::deletion::{plan_delete, DeleteOptions};
+        let now = Timestamp::from_unix(1_000, 0);
+        let mut created = Namespace::named("team-a");
+        prepare_for_create(&mut created, "ignored", &CreateContext::default());
+        assert_eq!(created.metadata.namespace, "");
+        assert_eq!(created.status.phase, PHASE_ACTIVE);
+        assert_eq!(created.spec.finalizers, [FINALIZER_KUBERNETES]);
+        // (spec finalizers, already marked) → deletion, phase after, finalized after
+        let cases: [(&[&str], bool, Deletion, &str, bool); 4] = [
+            (&[], false, Deletion::Immediate, PHASE_ACTIVE, false),
+            (
+                &[FINALIZER_KUBERNETES],
+                false,
+                Deletion::Graceful,
+                PHASE_TERMINATING,
+                false,
+            ),
+            (
+                &[FINALIZER_KUBERNETES],
+                true,
+                Deletion::Pending,
+                PHASE_TERMINATING,
+                false,
+            ),
+            (&[], true, Deletion::Immediate, PHASE_TERMINATING, true),
+        ];
+        for (finalizers, marked, want, phase, finalized_after) in cases {
+            let mut ns = created.clone();
+            ns.spec.finalizers = finalizers.iter().map(|f| f.to_string()).collect();
+            if marked {
+                ns.metadata.deletion_timestamp = "1970-01-01T00:10:00Z".into();
+                ns.metadata.deletion_grace_period_seconds = Some(0);
+                ns.status.phase = PHASE_TERMINATING.into();
+            }
+            let got = plan_delete(&mut ns, &DeleteOptions::default(), now).expect("plan");
+            assert_eq!(got, want, "{finalizers:?} marked={marked}");
+            assert_eq!(ns.status.phase, phase, "{finalizers:?} marked={marked}");
+            assert_eq!(ns.finalized(), finalized_after, "{finalizers:?}");
+            if want == Deletion::Graceful {
+                assert_eq!(ns.metadata.deletion_timestamp, now.to_rfc3339());
+                // The update removing the last spec finalizer is the one that removes it.
+                let mut done = ns.clone();
+                done.spec.finalizers.clear();
+                prepare_for_update(&mut done, &ns);
+                assert!(done.finalized());
+                assert_eq!(done.status.phase, PHASE_TERMINATING, "status kept");
+            }
+        }
     }
 }

@@ -4,13 +4,15 @@
 //! The HTTP server and the in-process client both go through it, so they share
 //! defaulting, validation, compare-and-swap and watch semantics.
 
+mod namespaces;
 mod scale;
 mod service_ip;
 
+pub use namespaces::CAUSE_NAMESPACE_TERMINATING;
 pub use service_ip::{default_service_ip_range, SERVICE_IP_RANGE_KEY};
 
 use crate::clock::Clock;
-use kube_core::deletion::{finalized, plan_delete, Deletion};
+use kube_core::deletion::{plan_delete, Deletion};
 use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
@@ -139,6 +141,8 @@ pub struct Registry {
     store: Arc<dyn Store>,
     clock: Clock,
     service_ips: Arc<service_ip::ServiceIps>,
+    /// Whether creates check their namespace (`registry/namespaces.rs`).
+    namespace_lifecycle: bool,
 }
 
 impl Registry {
@@ -153,6 +157,7 @@ impl Registry {
             store,
             clock,
             service_ips: Arc::new(service_ip::ServiceIps::new(default_service_ip_range())),
+            namespace_lifecycle: false,
         }
     }
 
@@ -178,6 +183,7 @@ impl Registry {
     pub async fn create<T: Strategy>(&self, namespace: &str, obj: T) -> Result<T, ApiError> {
         let info = T::RESOURCE.info();
         check_namespace(info.namespaced, namespace, &obj.meta().namespace)?;
+        self.admit_create::<T>(namespace, &obj.meta().name).await?;
         let generated = obj.meta().name.is_empty() && !obj.meta().generate_name.is_empty();
         // A generated name may collide; Kubernetes retries such creates a few times.
         let attempts = if generated { 5 } else { 1 };
@@ -466,7 +472,7 @@ impl Registry {
         obj.meta_mut().resource_version.clear();
         // Removing the last finalizer of an object whose deletion is otherwise done removes it
         // (a compare-and-swap delete; watchers see DELETED).
-        let removed = finalized(obj.meta());
+        let removed = obj.finalized();
         let kv = if removed {
             self.store.delete(&key, Some(expected)).await
         } else {

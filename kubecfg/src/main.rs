@@ -311,8 +311,8 @@ fn v1beta1_to_v1(kind: ResourceKind, v: Value) -> Result<Value, CliError> {
         ResourceKind::Endpoints => conv::<Endpoints>(v),
         ResourceKind::Nodes => conv::<Node>(v),
         ResourceKind::Events => conv::<Event>(v),
-        // Leases are never served in v1beta1; the server answers in coordination.k8s.io/v1.
-        ResourceKind::Leases => Ok(v),
+        // Leases and namespaces are never served in v1beta1; the server answers in v1.
+        ResourceKind::Leases | ResourceKind::Namespaces => Ok(v),
     }
 }
 

@@ -172,6 +172,20 @@ fn table(resource: ResourceKind, value: &Value, wide: bool) -> Result<String, St
                 })
                 .collect(),
         ),
+        ResourceKind::Namespaces => (
+            vec!["Name", "Status"],
+            items::<kube_core::Namespace>(value)?
+                .iter()
+                .map(|n| {
+                    let m = &n.metadata;
+                    let mut row = vec![m.name.clone(), n.status.phase.clone()];
+                    if wide {
+                        row.extend([String::new(), m.creation_timestamp.clone()]);
+                    }
+                    row
+                })
+                .collect(),
+        ),
     };
     if wide {
         let extra: &[&str] = match resource {

@@ -2,5 +2,6 @@
 
 pub mod endpoints;
 pub mod garbage_collector;
+pub mod namespace;
 pub mod node_lifecycle;
 pub mod replication;

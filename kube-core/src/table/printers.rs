@@ -530,3 +530,24 @@ impl Printable for Lease {
         }
     }
 }
+
+impl Printable for crate::namespace::Namespace {
+    fn column_definitions() -> Vec<TableColumnDefinition> {
+        vec![
+            name_column(),
+            column("Status", "string", "The status of the namespace", 0),
+            age_column(),
+        ]
+    }
+
+    fn table_row(&self, now: Timestamp) -> TableRow {
+        TableRow {
+            cells: vec![
+                self.metadata.name.clone().into(),
+                self.status.phase.clone().into(),
+                age(&self.metadata.creation_timestamp, now).into(),
+            ],
+            ..TableRow::default()
+        }
+    }
+}

@@ -678,6 +678,7 @@ fn default_priority_columns_are_what_kubectl_shows() {
         ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     );
     assert_eq!(shown::<Lease>(), ["NAME", "HOLDER", "AGE"]);
+    assert_eq!(shown::<crate::Namespace>(), ["NAME", "STATUS", "AGE"]);
     let wide: Vec<String> = Pod::column_definitions()
         .into_iter()
         .filter(|c| c.priority == 1)
@@ -760,6 +761,16 @@ fn table_wire_form_and_include_object() {
         t.rows[0].cells,
         vec![json!("kube-scheduler"), json!("host-1"), json!("<unknown>")]
     );
+    // Namespaces: NAME STATUS AGE, as kubectl shows them.
+    let mut ns = crate::Namespace::named("team-a");
+    ns.status.phase = "Terminating".into();
+    ns.metadata.creation_timestamp = "2026-11-28T11:00:00Z".into();
+    let t = to_table(&[ns], "1", TableVersion::V1, IncludeObject::None, at(NOW));
+    assert_eq!(
+        t.rows[0].cells[..2],
+        [json!("team-a"), json!("Terminating")]
+    );
+    assert_ne!(t.rows[0].cells[2], json!("<unknown>"));
     assert_eq!(TableVersion::parse("v1beta1"), Some(TableVersion::V1Beta1));
     assert_eq!(TableVersion::parse("v2"), None);
     for v in IncludeObject::VALUES {

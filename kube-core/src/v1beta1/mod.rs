@@ -14,6 +14,7 @@ mod endpoints;
 mod event;
 mod lease;
 mod meta;
+mod namespace;
 mod node;
 mod pod;
 mod replication_controller;

@@ -24,6 +24,8 @@ pub(super) enum NameRule {
     Dns1035Label,
     /// Anything usable as one URL path segment (replication controllers).
     PathSegment,
+    /// DNS-1123 label (namespaces, whose names are single path and DNS labels).
+    Dns1123Label,
 }
 
 impl NameRule {
@@ -32,6 +34,7 @@ impl NameRule {
             NameRule::Dns1123Subdomain => dns1123_subdomain_error(name),
             NameRule::Dns1035Label => dns1035_label_error(name),
             NameRule::PathSegment => path_segment_name_error(name),
+            NameRule::Dns1123Label => dns1123_label_error(name),
         }
     }
 

@@ -19,6 +19,7 @@ mod event;
 mod lease;
 mod meta;
 mod names;
+mod namespace;
 mod node;
 mod pod;
 mod replication_controller;

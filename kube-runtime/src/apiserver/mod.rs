@@ -46,6 +46,9 @@ use verbs::Endpoint;
 /// How long open connections may finish their requests once the server stops.
 const CONNECTION_DRAIN: Duration = Duration::from_secs(1);
 
+/// Longest the start-up waits for the system namespaces before retrying in the background.
+const BOOTSTRAP_ATTEMPT: Duration = Duration::from_secs(2);
+
 /// Settings of the API server.
 #[derive(Clone, Debug)]
 pub struct ApiServerConfig {
@@ -65,6 +68,9 @@ pub struct ApiServerConfig {
     /// The range service cluster IPs are allocated from (the seed's `--portal-net`);
     /// Kubernetes' default `10.0.0.0/24`.
     pub portal_net: Ipv4Cidr,
+    /// Kubernetes' `NamespaceLifecycle`: creates need an existing, active namespace (404 /
+    /// 403 otherwise), and the system namespaces are created at start-up. On by default.
+    pub namespace_lifecycle: bool,
 }
 
 impl Default for ApiServerConfig {
@@ -77,6 +83,7 @@ impl Default for ApiServerConfig {
             bookmark_interval: Duration::from_secs(60),
             clock: Clock::real(),
             portal_net: default_service_ip_range(),
+            namespace_lifecycle: true,
         }
     }
 }
@@ -135,7 +142,8 @@ impl ApiServer {
     pub fn new(store: Arc<dyn Store>, config: ApiServerConfig) -> Arc<ApiServer> {
         Arc::new(ApiServer {
             registry: Registry::with_clock(store, config.clock.clone())
-                .with_service_ip_range(config.portal_net),
+                .with_service_ip_range(config.portal_net)
+                .with_namespace_lifecycle(config.namespace_lifecycle),
             metrics: Metrics::default(),
             kubelets: logs::KubeletClient::default(),
             config,
@@ -178,8 +186,47 @@ impl ApiServer {
         Ok(())
     }
 
-    /// Binds the configured address and serves in the background.
+    /// Creates the system namespaces that are missing (with the namespace lifecycle on): one
+    /// attempt of at most [`BOOTSTRAP_ATTEMPT`]; if the store cannot answer (etcd down), a
+    /// background task retries every second until it succeeds or the server stops.
+    async fn bootstrap_namespaces(self: &Arc<Self>) {
+        if !self.config.namespace_lifecycle || self.ensure_namespaces_once().await {
+            return;
+        }
+        let srv = self.clone();
+        let mut stopping = self.stopping.subscribe();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stopping.wait_for(|s| *s) => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                if srv.ensure_namespaces_once().await {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// One bounded attempt at creating the missing system namespaces; whether it succeeded.
+    async fn ensure_namespaces_once(&self) -> bool {
+        match tokio::time::timeout(BOOTSTRAP_ATTEMPT, self.registry.ensure_namespaces()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::warn!("creating the system namespaces failed: {e}");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("creating the system namespaces timed out");
+                false
+            }
+        }
+    }
+
+    /// Binds the configured address and serves in the background (after creating the system
+    /// namespaces, see [`ApiServerConfig::namespace_lifecycle`]).
     pub async fn start(self: Arc<Self>) -> std::io::Result<RunningServer> {
+        self.bootstrap_namespaces().await;
         let listener = TcpListener::bind((self.config.address, self.config.port)).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel();

@@ -117,6 +117,9 @@ fn versioned_route(api_version: &str, segs: &[&str]) -> Option<ResourceRoute> {
         _ => (false, segs),
     };
     let (namespace, rest) = match segs {
+        // A namespace's own subresource (`/api/v1/namespaces/{name}/status`), not a collection
+        // in it: no resource is called `status`.
+        ["namespaces", _, "status"] => (None, segs),
         ["namespaces", ns, rest @ ..] if !rest.is_empty() => (Some(ns.to_string()), rest),
         _ => (None, segs),
     };
@@ -270,6 +273,24 @@ mod tests {
                 "/api/v1/nodes/n1",
                 res(V1, Nodes, None, Some("n1"), None, false),
             ),
+            (
+                "/api/v1/namespaces",
+                res(V1, Namespaces, None, None, None, false),
+            ),
+            (
+                "/api/v1/namespaces/team-a",
+                res(V1, Namespaces, None, Some("team-a"), None, false),
+            ),
+            (
+                "/api/v1/namespaces/team-a/status",
+                res(V1, Namespaces, None, Some("team-a"), Some("status"), false),
+            ),
+            (
+                "/api/v1/watch/namespaces",
+                res(V1, Namespaces, None, None, None, true),
+            ),
+            ("/api/v1/namespaces/team-a/namespaces", Route::NotFound),
+            ("/api/v1beta1/namespaces", Route::NotFound),
             ("/api/v1/pods/redis", Route::NotFound),
             ("/api/v1/namespaces/default/nodes", Route::NotFound),
             ("/api/v1/widgets", Route::NotFound),

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::controller::Shutdown;
 use crate::controllers::endpoints::{self, EndpointsConfig};
 use crate::controllers::garbage_collector::{self, GarbageCollectorConfig};
+use crate::controllers::namespace::{self, NamespaceConfig};
 use crate::controllers::node_lifecycle::{self, NodeLifecycleConfig};
 use crate::controllers::replication::{self, ReplicationConfig};
 use crate::informer::SharedInformers;
@@ -36,6 +37,8 @@ pub struct ControllerManagerConfig {
     pub node_lifecycle: Option<NodeLifecycleConfig>,
     /// The garbage collector (owner references, orphaning).
     pub garbage_collector: Option<GarbageCollectorConfig>,
+    /// The namespace controller (empties and removes terminating namespaces).
+    pub namespace: Option<NamespaceConfig>,
     /// Leader election over [`LEASE_NAME`]; `None` acts at once, alone.
     pub leader_election: Option<LeaderElectionConfig>,
     /// The source of time of every controller and of the election.
@@ -49,6 +52,7 @@ impl Default for ControllerManagerConfig {
             endpoints: Some(EndpointsConfig::default()),
             node_lifecycle: Some(NodeLifecycleConfig::default()),
             garbage_collector: Some(GarbageCollectorConfig::default()),
+            namespace: Some(NamespaceConfig::default()),
             leader_election: None,
             clock: Clock::real(),
         }
@@ -89,6 +93,9 @@ impl ControllerManagerConfig {
             c.clock = self.clock.clone();
         }
         if let Some(c) = &mut self.garbage_collector {
+            c.clock = self.clock.clone();
+        }
+        if let Some(c) = &mut self.namespace {
             c.clock = self.clock.clone();
         }
     }
@@ -182,6 +189,14 @@ async fn run_controllers<C: ApiClient>(
     }
     if let Some(c) = &config.garbage_collector {
         running.push(Box::pin(garbage_collector::run_with(
+            informers,
+            client.clone(),
+            c.clone(),
+            shutdown.clone(),
+        )));
+    }
+    if let Some(c) = &config.namespace {
+        running.push(Box::pin(namespace::run_with(
             informers,
             client.clone(),
             c.clone(),

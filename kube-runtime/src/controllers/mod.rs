@@ -3,5 +3,6 @@
 pub mod endpoints;
 pub mod garbage_collector;
 pub mod manager;
+pub mod namespace;
 pub mod node_lifecycle;
 pub mod replication;

@@ -24,6 +24,7 @@ use crate::runtime::fake::ImageBehaviour;
 use crate::runtime::FakeRuntime;
 use crate::scheduler::{self, SchedulerConfig};
 use crate::store::{MemoryStore, SharedStore};
+use kube_core::error::ApiError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -43,6 +44,9 @@ pub enum LocalClusterError {
     /// No node of that name.
     #[error("no node {0}")]
     NoNode(String),
+    /// The system namespaces could not be created.
+    #[error("cannot create the system namespaces: {0}")]
+    Namespaces(#[from] ApiError),
 }
 
 /// How a hollow node's kubelet is configured, from its name and the cluster's clock.
@@ -164,7 +168,11 @@ impl LocalClusterBuilder {
         } else {
             (None, None)
         };
-        let client = InProcessClient::new(Registry::with_clock(store.clone(), clock.clone()));
+        // The cluster's own view of the API server: namespaces checked, system ones created.
+        let registry =
+            Registry::with_clock(store.clone(), clock.clone()).with_namespace_lifecycle(true);
+        registry.ensure_namespaces().await?;
+        let client = InProcessClient::new(registry);
         let informers = SharedInformers::new(client.clone(), clock.clone());
         let shutdown = Shutdown::new();
         let pods = SharedPods::new(&informers, shutdown.clone());

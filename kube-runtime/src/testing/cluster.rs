@@ -4,10 +4,12 @@
 //! shutdown.
 
 use crate::apiserver::{ApiServer, ApiServerConfig, RunningServer};
-use crate::client::{ClientError, HttpClient, InProcessClient};
+use crate::client::{ApiClient, ClientError, HttpClient, InProcessClient};
 use crate::clock::Clock;
 use crate::registry::Registry;
 use crate::store::{MemoryStore, SharedStore};
+use kube_core::error::ApiError;
+use kube_core::Namespace;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -68,7 +70,8 @@ impl TestClusterBuilder {
         let http = HttpClient::new(&server.url())?;
         let in_process = InProcessClient::new(
             Registry::with_clock(store.clone(), clock.clone())
-                .with_service_ip_range(config.portal_net),
+                .with_service_ip_range(config.portal_net)
+                .with_namespace_lifecycle(config.namespace_lifecycle),
         );
         Ok(TestCluster {
             store,
@@ -120,6 +123,16 @@ impl TestCluster {
     /// A client straight into the registry (same store, no HTTP).
     pub fn in_process(&self) -> &InProcessClient {
         &self.in_process
+    }
+
+    /// Creates namespace `name` unless it exists (the API server refuses creates in a missing
+    /// namespace, as Kubernetes does).
+    pub async fn create_namespace(&self, name: &str) -> Result<(), ApiError> {
+        match self.in_process.create("", &Namespace::named(name)).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_already_exists() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The registry the in-process client writes through.

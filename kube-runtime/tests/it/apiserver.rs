@@ -139,6 +139,14 @@ async fn v1_crud_with_compare_and_swap() {
 #[tokio::test]
 async fn generate_name_and_namespaces() {
     let s = TestServer::start().await;
+    let (code, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/namespaces",
+            Some(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}})),
+        )
+        .await;
+    assert_eq!(code, 201);
     let mut p = pod("", json!({}));
     p["metadata"] = json!({"generateName": "web-"});
     let (code, created) = s

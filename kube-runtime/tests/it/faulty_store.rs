@@ -136,6 +136,7 @@ async fn the_api_answers_503_and_409_and_changes_nothing() {
         .start()
         .await
         .expect("cluster");
+    cluster.create_namespace("ns").await.expect("namespace");
     let client = cluster.in_process();
     let pod = kube_core::testing::PodBuilder::new("web")
         .namespace("ns")

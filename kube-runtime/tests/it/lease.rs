@@ -166,6 +166,7 @@ async fn typed_round_trip<C: ApiClient>(c: &C) {
 #[tokio::test]
 async fn both_clients_read_and_write_leases() {
     let s = TestServer::start().await;
+    s.cluster.create_namespace("ns").await.expect("namespace");
     typed_round_trip(&s.cluster.http().clone()).await;
     typed_round_trip(s.cluster.in_process()).await;
 }

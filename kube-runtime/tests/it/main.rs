@@ -25,6 +25,7 @@ mod lease;
 mod local_cluster;
 mod localkube;
 mod logs;
+mod namespaces;
 mod node_lifecycle;
 mod node_status;
 mod openapi;
