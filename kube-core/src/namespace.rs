@@ -35,7 +35,8 @@ pub const CONDITION_DELETION_CONTENT_FAILURE: &str = "NamespaceDeletionContentFa
 pub const CONDITION_CONTENT_REMAINING: &str = "NamespaceContentRemaining";
 
 /// A namespace (core/v1 `Namespace`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.Namespace")]
 #[serde(rename_all = "camelCase")]
 pub struct Namespace {
     /// Always `v1` once stored.
@@ -56,7 +57,8 @@ pub struct Namespace {
 }
 
 /// What a namespace asks of its deletion.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.NamespaceSpec")]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceSpec {
     /// Finalizers of the namespace's content (`kubernetes`: the namespace controller).
@@ -65,7 +67,8 @@ pub struct NamespaceSpec {
 }
 
 /// The observed state of a namespace.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.NamespaceStatus")]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceStatus {
     /// `Active` or `Terminating`.
@@ -77,7 +80,8 @@ pub struct NamespaceStatus {
 }
 
 /// One condition of a namespace, e.g. `NamespaceContentRemaining`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.api.core.v1.NamespaceCondition")]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceCondition {
     /// The condition's type.

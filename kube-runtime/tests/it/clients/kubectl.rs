@@ -502,7 +502,15 @@ async fn scenarios(bin: &Path) {
 
     // namespaces: create one, use it, delete it.
     if !pending("namespaces") {
-        let out = k.ok(&["create", "namespace", "team-a"]).await;
+        // `kubectl create namespace` goes through client-go's typed clientset, which in a
+        // current kubectl sends the body in Kubernetes' protobuf encoding; a manifest goes
+        // through the dynamic client as JSON.
+        let out = if pending("protobuf") {
+            let manifest = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n";
+            k.ok_with(&["create", "-f", "-"], Some(manifest)).await
+        } else {
+            k.ok(&["create", "namespace", "team-a"]).await
+        };
         assert_eq!(out.trim(), "namespace/team-a created");
         let ns = k.names(&["namespaces"]).await;
         for want in [

@@ -115,8 +115,9 @@ impl Cluster {
 
 /// Every gate name the scenarios check; `pending.txt` may list only these (a typo there would
 /// silently run a step meant to wait, or keep one skipped forever).
-const GATES: [&str; 5] = [
+const GATES: [&str; 6] = [
     "openapi",
+    "protobuf",
     "namespaces",
     "server-side-apply",
     "field-validation",
