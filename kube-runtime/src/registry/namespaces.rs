@@ -8,7 +8,8 @@
 //! read per create; on the embedded and memory stores that is an in-memory lookup.
 //!
 //! `ensure_namespaces` creates the system namespaces that are missing (idempotent), which the
-//! API server does at start-up on any store, fresh or not.
+//! API server does at start-up on any store, fresh or not; a create in a system namespace that
+//! is still missing (the store was down at start-up) creates it first.
 
 use super::{decode, store_error, Registry};
 use kube_core::error::ApiError;
@@ -54,6 +55,12 @@ impl Registry {
         let key = ResourceKind::Namespaces.key("", namespace);
         let kv = match self.store.get(&key).await {
             Ok(Some(kv)) => kv,
+            // A system namespace always exists: one the start-up could not create yet (the
+            // store was down) is created on first use, so `default` never answers 404.
+            Ok(None) if SYSTEM_NAMESPACES.contains(&namespace) => {
+                self.ensure_namespace(namespace).await?;
+                return Ok(());
+            }
             Ok(None) => return Err(not_found()),
             Err(e) => return Err(store_error(e, plural, namespace)),
         };
@@ -79,12 +86,22 @@ impl Registry {
     /// `kube-node-lease`) that do not exist; existing ones are left as they are.
     pub async fn ensure_namespaces(&self) -> Result<(), ApiError> {
         for name in SYSTEM_NAMESPACES {
-            match self.create("", Namespace::named(name)).await {
-                Ok(_) => tracing::info!("created namespace {name}"),
-                Err(e) if e.is_already_exists() => {}
-                Err(e) => return Err(e),
-            }
+            self.ensure_namespace(name).await?;
         }
         Ok(())
+    }
+
+    /// Creates namespace `name` unless it exists.
+    async fn ensure_namespace(&self, name: &str) -> Result<(), ApiError> {
+        // Boxed: `create` admits through `admit_create`, which may call this (never for a
+        // namespace, which is cluster-scoped, but the compiler cannot know).
+        match Box::pin(self.create("", Namespace::named(name))).await {
+            Ok(_) => {
+                tracing::info!("created namespace {name}");
+                Ok(())
+            }
+            Err(e) if e.is_already_exists() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
