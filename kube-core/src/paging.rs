@@ -193,23 +193,38 @@ fn base64url_decode(text: &str) -> Result<Vec<u8>, String> {
 }
 
 /// `resourceVersionMatch`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResourceVersionMatch {
     /// `NotOlderThan`: any revision at least `resourceVersion` (we serve the current one).
     NotOlderThan,
     /// `Exact`: exactly `resourceVersion`.
     Exact,
+    /// Any other value, kept so validation answers 422 NotSupported as Kubernetes does.
+    Unsupported(String),
 }
 
 impl ResourceVersionMatch {
     /// The values Kubernetes accepts.
     pub const VALUES: [&'static str; 2] = ["NotOlderThan", "Exact"];
 
-    /// Parses a value; `None` for anything else.
+    /// Parses a value; `None` for the empty string (unset), `Unsupported` for any other.
     pub fn parse(v: &str) -> Option<Self> {
         match v {
+            "" => None,
             "NotOlderThan" => Some(ResourceVersionMatch::NotOlderThan),
             "Exact" => Some(ResourceVersionMatch::Exact),
+            other => Some(ResourceVersionMatch::Unsupported(other.to_string())),
+        }
+    }
+
+    /// The 422 cause for an unsupported value, if this is one.
+    fn unsupported(&self) -> Option<FieldError> {
+        match self {
+            ResourceVersionMatch::Unsupported(v) => Some(FieldError::not_supported(
+                "resourceVersionMatch",
+                v,
+                &["Exact", "NotOlderThan", ""],
+            )),
             _ => None,
         }
     }
@@ -259,7 +274,7 @@ impl PagingParams {
     /// forbids, 400 for a bad token or a `resourceVersion` next to a token.
     pub fn plan(&self, prefix: &str) -> Result<PagePlan, ApiError> {
         let mut errors = Vec::new();
-        if self.resource_version_match.is_some() {
+        if let Some(rvm) = &self.resource_version_match {
             if self.resource_version.is_none() {
                 errors.push(FieldError::forbidden(
                     "resourceVersionMatch",
@@ -272,9 +287,8 @@ impl PagingParams {
                     "resourceVersionMatch is forbidden when continue is provided",
                 ));
             }
-            if self.resource_version_match == Some(ResourceVersionMatch::Exact)
-                && self.resource_version == Some(0)
-            {
+            errors.extend(rvm.unsupported());
+            if *rvm == ResourceVersionMatch::Exact && self.resource_version == Some(0) {
                 errors.push(FieldError::forbidden(
                     "resourceVersionMatch",
                     "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
@@ -299,13 +313,15 @@ impl PagingParams {
                 continuing: true,
             });
         }
-        let at = match (self.resource_version, self.resource_version_match) {
+        let at = match (self.resource_version, &self.resource_version_match) {
             (None | Some(0), _) => ReadAt::Current,
             (Some(rv), Some(ResourceVersionMatch::Exact)) => ReadAt::Exact(rv),
             (Some(rv), Some(ResourceVersionMatch::NotOlderThan)) => ReadAt::NotOlderThan(rv),
             // Kubernetes' legacy rule: a resourceVersion with a limit is an exact read.
             (Some(rv), None) if self.limit > 0 => ReadAt::Exact(rv),
-            (Some(rv), None) => ReadAt::NotOlderThan(rv),
+            (Some(rv), None | Some(ResourceVersionMatch::Unsupported(_))) => {
+                ReadAt::NotOlderThan(rv)
+            }
         };
         Ok(PagePlan {
             at,
@@ -321,7 +337,7 @@ impl PagingParams {
 /// `sendInitialEvents` is given, which requires `resourceVersionMatch=NotOlderThan` and
 /// `allowWatchBookmarks=true` (client-go's watch-list).
 pub fn check_watch(
-    resource_version_match: Option<ResourceVersionMatch>,
+    resource_version_match: Option<&ResourceVersionMatch>,
     send_initial_events: Option<bool>,
     allow_watch_bookmarks: bool,
 ) -> Result<(), ApiError> {
@@ -336,7 +352,7 @@ pub fn check_watch(
             }
         }
         Some(_) => {
-            if resource_version_match != Some(ResourceVersionMatch::NotOlderThan) {
+            if resource_version_match != Some(&ResourceVersionMatch::NotOlderThan) {
                 errors.push(FieldError::forbidden(
                     "resourceVersionMatch",
                     "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",

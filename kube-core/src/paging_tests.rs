@@ -219,6 +219,10 @@ fn list_parameters_resolve_as_kubernetes_does() {
             params(Some(0), Some(Exact), 0, ""),
             Err((422, "Invalid", "resourceVersionMatch")),
         ),
+        (
+            params(Some(7), Some(Unsupported("Newest".into())), 0, ""),
+            Err((422, "Invalid", "resourceVersionMatch")),
+        ),
         // The storage layer: 400.
         (
             params(Some(5), None, 5, &token),
@@ -261,6 +265,14 @@ fn refusals_carry_kubernetes_messages() {
         e.to_string(),
         "ListOptions \"\" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"
     );
+    let e = params(Some(7), ResourceVersionMatch::parse("Newest"), 0, "")
+        .plan("/p/")
+        .expect_err("refused");
+    assert_eq!(
+        e.to_string(),
+        "ListOptions \"\" is invalid: resourceVersionMatch: Unsupported value: \"Newest\": supported values: \"Exact\", \"NotOlderThan\", \"\""
+    );
+    assert_eq!(ResourceVersionMatch::parse(""), None);
     let e = params(None, None, 1, "bm90IGpzb24")
         .plan("/p/")
         .expect_err("refused");
@@ -276,8 +288,8 @@ fn refusals_carry_kubernetes_messages() {
         e.to_string(),
         "specifying resource version is not allowed when using continue"
     );
-    let not_older = Some(ResourceVersionMatch::NotOlderThan);
-    let exact = Some(ResourceVersionMatch::Exact);
+    let not_older = Some(&ResourceVersionMatch::NotOlderThan);
+    let exact = Some(&ResourceVersionMatch::Exact);
     // (resourceVersionMatch, sendInitialEvents, allowWatchBookmarks, accepted)
     let cases = [
         (None, None, false, true),

@@ -28,11 +28,10 @@ const BOOLEANS: [&str; 5] = [
 const COUNTS: [&str; 3] = ["timeoutSeconds", "limit", "gracePeriodSeconds"];
 
 /// Parameters with a fixed set of values.
-const ENUMS: [(&str, &[&str]); 4] = [
+const ENUMS: [(&str, &[&str]); 3] = [
     ("dryRun", &["All"]),
     ("includeObject", &IncludeObject::VALUES),
     ("propagationPolicy", &["Orphan", "Background", "Foreground"]),
-    ("resourceVersionMatch", &["NotOlderThan", "Exact"]),
 ];
 
 /// The validated parameters of one resource request.
@@ -151,7 +150,7 @@ impl Params {
     pub fn paging(&self) -> PagingParams {
         PagingParams {
             resource_version: self.resource_version,
-            resource_version_match: self.resource_version_match,
+            resource_version_match: self.resource_version_match.clone(),
             limit: self.limit.unwrap_or(0),
             continue_token: self.continue_token.clone(),
         }
@@ -306,7 +305,6 @@ mod tests {
             ("allowWatchBookmarks", "on"),
             ("dryRun", "Some"),
             ("propagationPolicy", "Now"),
-            ("resourceVersionMatch", "Newest"),
             ("includeObject", "object"),
             ("labelSelector", "a in ("),
             ("fieldSelector", "=="),

@@ -297,7 +297,7 @@ async fn watch_response<T: Served>(
     send_initial_events: Option<bool>,
 ) -> Result<Response<ApiBody>, ApiError> {
     kube_core::paging::check_watch(
-        c.params.resource_version_match,
+        c.params.resource_version_match.as_ref(),
         send_initial_events,
         c.params.allow_watch_bookmarks,
     )?;

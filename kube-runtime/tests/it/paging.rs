@@ -243,6 +243,11 @@ async fn bad_tokens_and_conflicting_parameters_are_refused() {
             422,
             "Invalid",
         ),
+        (
+            "resourceVersion=1&resourceVersionMatch=Newest".to_owned(),
+            422,
+            "Invalid",
+        ),
         ("limit=-1".to_owned(), 400, "BadRequest"),
     ];
     for (query, code, reason) in cases {
