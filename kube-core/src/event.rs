@@ -31,9 +31,11 @@ pub struct Event {
     pub source: EventSource,
     /// RFC 3339 time the event was first seen.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub first_timestamp: String,
     /// RFC 3339 time the event was last seen.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub last_timestamp: String,
     /// Times the event occurred.
     #[serde(default, skip_serializing_if = "is_default")]

@@ -40,9 +40,11 @@ pub struct LeaseSpec {
     pub lease_duration_seconds: Option<i32>,
     /// When the current holder acquired the lease (MicroTime, RFC 3339 with microseconds).
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::MicroTime")]
     pub acquire_time: String,
     /// When the current holder last renewed the lease (MicroTime).
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::MicroTime")]
     pub renew_time: String,
     /// How many times the lease has changed holders.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -40,9 +40,11 @@ pub struct ObjectMeta {
     pub generation: i64,
     /// RFC 3339 time the object was created, set by the server.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub creation_timestamp: String,
     /// RFC 3339 time after which the object will be deleted (graceful deletion).
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub deletion_timestamp: String,
     /// Seconds the object was given to stop once `deletion_timestamp` was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]

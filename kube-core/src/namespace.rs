@@ -92,6 +92,7 @@ pub struct NamespaceCondition {
     pub status: String,
     /// When the status last changed (RFC 3339).
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub last_transition_time: String,
     /// Machine-readable reason.
     #[serde(default, skip_serializing_if = "String::is_empty")]

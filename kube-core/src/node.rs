@@ -156,9 +156,11 @@ pub struct NodeCondition {
     pub message: String,
     /// RFC 3339 time of the last heartbeat.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub last_heartbeat_time: String,
     /// RFC 3339 time the status last changed.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub last_transition_time: String,
 }
 

@@ -344,6 +344,7 @@ pub struct PodStatus {
     pub pod_ip: String,
     /// RFC 3339 time the kubelet accepted the pod.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub start_time: String,
     /// One entry per container.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -395,9 +396,11 @@ pub struct PodCondition {
     pub message: String,
     /// RFC 3339 time of the last probe.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub last_probe_time: String,
     /// RFC 3339 time the status last changed.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub last_transition_time: String,
 }
 
@@ -478,6 +481,7 @@ pub struct ContainerStateWaiting {
 pub struct ContainerStateRunning {
     /// RFC 3339 start time.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub started_at: String,
 }
 
@@ -500,9 +504,11 @@ pub struct ContainerStateTerminated {
     pub message: String,
     /// RFC 3339 start time.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub started_at: String,
     /// RFC 3339 finish time.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
     pub finished_at: String,
 }
 

@@ -52,6 +52,41 @@ impl JsonSchema for IntOrString {
     }
 }
 
+/// `meta.v1.Time` in the documents: timestamps are RFC 3339 strings in the Rust types, and
+/// this marker (`#[schemars(with = "Time")]` on each) publishes them as Kubernetes does.
+pub struct Time;
+
+impl JsonSchema for Time {
+    fn schema_name() -> Cow<'static, str> {
+        "io.k8s.apimachinery.pkg.apis.meta.v1.Time".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Time is a wrapper around time.Time which supports correct marshaling to YAML and JSON.  Wrappers are provided for many of the factory methods that the time package offers.",
+            "type": "string",
+            "format": "date-time",
+        })
+    }
+}
+
+/// `meta.v1.MicroTime`: an RFC 3339 timestamp with microseconds (leases' times).
+pub struct MicroTime;
+
+impl JsonSchema for MicroTime {
+    fn schema_name() -> Cow<'static, str> {
+        "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "MicroTime is version of Time with microsecond level precision.",
+            "type": "string",
+            "format": "date-time",
+        })
+    }
+}
+
 /// A top-level definition: its name and the group, version and kind it is the schema of.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KindDefinition {

@@ -199,6 +199,13 @@ fn fields_carry_merge_keys_required_and_kubernetes_types() {
                "type": "string", "format": "int-or-string", "x-kubernetes-int-or-string": true})
     );
     assert_eq!(defs[schemas::QUANTITY]["type"], "string");
+    for time in ["Time", "MicroTime"] {
+        let def = &defs[&format!("io.k8s.apimachinery.pkg.apis.meta.v1.{time}")];
+        assert_eq!(
+            (&def["type"], &def["format"]),
+            (&json!("string"), &json!("date-time"))
+        );
+    }
     let cases = [
         (
             "io.k8s.api.core.v1.ServicePort",
@@ -224,6 +231,21 @@ fn fields_carry_merge_keys_required_and_kubernetes_types() {
             "io.k8s.api.core.v1.ResourceRequirements",
             "limits",
             json!({"type": "object", "additionalProperties": {"$ref": format!("#/definitions/{}", schemas::QUANTITY)}}),
+        ),
+        (
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+            "creationTimestamp",
+            json!({"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Time"}),
+        ),
+        (
+            "io.k8s.api.core.v1.ContainerStateTerminated",
+            "finishedAt",
+            json!({"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Time"}),
+        ),
+        (
+            "io.k8s.api.coordination.v1.LeaseSpec",
+            "renewTime",
+            json!({"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"}),
         ),
         (
             "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
