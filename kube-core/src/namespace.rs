@@ -29,6 +29,10 @@ pub const SYSTEM_NAMESPACES: [&str; 4] = [
     NAMESPACE_NODE_LEASE,
 ];
 
+/// The namespaces that may not be deleted (Kubernetes' immortal namespaces; `kube-node-lease`
+/// is not one of them).
+pub const IMMORTAL_NAMESPACES: [&str; 3] = [NAMESPACE_DEFAULT, NAMESPACE_SYSTEM, NAMESPACE_PUBLIC];
+
 /// Condition: some content could not be discovered (Kubernetes' `NamespaceDeletionDiscoveryFailure`).
 pub const CONDITION_DELETION_CONTENT_FAILURE: &str = "NamespaceDeletionContentFailure";
 /// Condition: content remains (Kubernetes' `NamespaceContentRemaining`).

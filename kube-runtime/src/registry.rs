@@ -583,6 +583,7 @@ impl Registry {
         name: &str,
         options: &DeleteOptions,
     ) -> Result<T, ApiError> {
+        self.admit_delete::<T>(name)?;
         let plural = T::RESOURCE.info().plural;
         let key = T::RESOURCE.key(namespace, name);
         for _ in 0..MAX_UPDATE_ATTEMPTS {

@@ -7,13 +7,16 @@
 //! namespace can still finish (kubelets write pod status, finalizers are removed). One store
 //! read per create; on the embedded and memory stores that is an in-memory lookup.
 //!
+//! Deleting `default`, `kube-system` or `kube-public` answers 403 Forbidden ("this namespace
+//! may not be deleted"), as Kubernetes' admission does.
+//!
 //! `ensure_namespaces` creates the system namespaces that are missing (idempotent), which the
 //! API server does at start-up on any store, fresh or not; a create in a system namespace that
 //! is still missing (the store was down at start-up) creates it first.
 
 use super::{decode, store_error, Registry};
 use kube_core::error::ApiError;
-use kube_core::namespace::{Namespace, SYSTEM_NAMESPACES};
+use kube_core::namespace::{Namespace, IMMORTAL_NAMESPACES, SYSTEM_NAMESPACES};
 use kube_core::status::StatusCause;
 use kube_core::{Object, ResourceKind};
 
@@ -77,6 +80,22 @@ impl Registry {
                     message: format!("namespace {namespace} is being terminated"),
                     field: "metadata.namespace".into(),
                 }],
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses the delete of an immortal namespace (403) when the lifecycle is on.
+    pub(super) fn admit_delete<T: Object>(&self, name: &str) -> Result<(), ApiError> {
+        if self.namespace_lifecycle
+            && T::RESOURCE == ResourceKind::Namespaces
+            && IMMORTAL_NAMESPACES.contains(&name)
+        {
+            return Err(ApiError::Forbidden {
+                resource: ResourceKind::Namespaces.info().plural.into(),
+                name: name.into(),
+                message: "this namespace may not be deleted".into(),
+                causes: Vec::new(),
             });
         }
         Ok(())

@@ -59,6 +59,29 @@ async fn system_namespaces_exist_from_the_start_and_again_after_a_restart() {
         .call(Method::GET, "/api/v1/namespaces/default", None)
         .await;
     assert_eq!(again["metadata"]["uid"], default["metadata"]["uid"]);
+    // default, kube-system and kube-public may not be deleted (403, nothing changes), in a
+    // dry run too; kube-node-lease may.
+    for name in ["default", "kube-system", "kube-public"] {
+        for query in ["", "?dryRun=All"] {
+            let path = format!("/api/v1/namespaces/{name}{query}");
+            let (code, status) = s.call(Method::DELETE, &path, None).await;
+            assert_eq!(code, 403, "{path}: {status}");
+            assert_eq!(status["reason"], "Forbidden");
+            assert_eq!(
+                status["message"],
+                format!("namespaces \"{name}\" is forbidden: this namespace may not be deleted")
+            );
+        }
+    }
+    assert_eq!(s.snapshot().await, before);
+    let (code, lease_ns) = s
+        .call(
+            Method::DELETE,
+            "/api/v1/namespaces/kube-node-lease?dryRun=All",
+            None,
+        )
+        .await;
+    assert_eq!(code, 200, "{lease_ns}");
     // v1beta1 never served namespaces.
     let (code, _) = s.call(Method::GET, "/api/v1beta1/namespaces", None).await;
     assert_eq!(code, 404);
