@@ -120,6 +120,21 @@ const DELETE_PARAMS: &[Param] = &[
         "`Orphan`, `Background` or `Foreground`.",
     ),
 ];
+const DELETE_COLLECTION_PARAMS: &[Param] = &[
+    DRY_RUN,
+    query("fieldSelector", "string", "Restricts the list by fields."),
+    query(
+        "gracePeriodSeconds",
+        "integer",
+        "Seconds before the object is deleted.",
+    ),
+    query("labelSelector", "string", "Restricts the list by labels."),
+    query(
+        "propagationPolicy",
+        "string",
+        "`Orphan`, `Background` or `Foreground`.",
+    ),
+];
 /// The patch content types the server accepts.
 pub const PATCH_CONTENT_TYPES: &[&str] = &[
     "application/json-patch+json",
@@ -252,6 +267,13 @@ fn operation(s: &ServedOperation) -> Option<Op> {
             DELETE_PARAMS,
             other_kind_name("Status"),
         ),
+        ("DELETE", true) if s.path == PathKind::Collection => (
+            "delete",
+            "deletecollection",
+            Some(other_kind_name("DeleteOptions")),
+            DELETE_COLLECTION_PARAMS,
+            other_kind_name("Status"),
+        ),
         _ => return None,
     };
     let mut path_params = Vec::new();
@@ -265,7 +287,16 @@ fn operation(s: &ServedOperation) -> Option<Op> {
         path,
         group_version_path: gv_path,
         method: s.method.to_ascii_lowercase(),
-        id: format!("{verb}{gv_name}{scope}{}{suffix}{for_all}", k.kind),
+        // `deleteCoreV1CollectionNamespacedPod`, as Kubernetes names it.
+        id: format!(
+            "{verb}{gv_name}{}{scope}{}{suffix}{for_all}",
+            if action == "deletecollection" {
+                "Collection"
+            } else {
+                ""
+            },
+            k.kind
+        ),
         action,
         gvk: target.gvk(false),
         body_required: body.is_some() && s.method != "DELETE",

@@ -17,6 +17,9 @@ fn served() -> Vec<ServedOperation> {
             }
         };
         add(PathKind::Collection, &["GET", "POST"]);
+        if resource != ResourceKind::Namespaces {
+            add(PathKind::Collection, &["DELETE"]);
+        }
         add(PathKind::AllNamespaces, &["GET"]);
         add(PathKind::Item, &["GET", "PUT", "PATCH", "DELETE"]);
         if resource == ResourceKind::Pods {
@@ -314,6 +317,22 @@ fn operations_are_named_and_tagged_as_kubernetes_does() {
             "delete",
             "Pod",
             "propagationPolicy",
+        ),
+        (
+            "/api/v1/namespaces/{namespace}/pods",
+            "delete",
+            "deleteCoreV1CollectionNamespacedPod",
+            "deletecollection",
+            "Pod",
+            "labelSelector",
+        ),
+        (
+            "/api/v1/nodes",
+            "delete",
+            "deleteCoreV1CollectionNode",
+            "deletecollection",
+            "Node",
+            "gracePeriodSeconds",
         ),
         (
             "/api/v1/namespaces/{namespace}/pods/{name}/status",

@@ -1,6 +1,6 @@
 //! Discovery documents: `/api`, `/api/v1`, `/apis`, `/version`.
 
-use super::verbs::{self, Endpoint, RESOURCE_ENDPOINTS};
+use super::verbs::{self, Endpoint, Scope, RESOURCE_ENDPOINTS};
 use kube_core::scale::{SCALE_GROUP, SCALE_KIND};
 use kube_core::ResourceKind;
 use serde_json::{json, Value};
@@ -64,7 +64,7 @@ fn resource_entries(kinds: impl Iterator<Item = ResourceKind>, v1beta1: bool) ->
             "singularName": i.singular,
             "namespaced": i.namespaced,
             "kind": if v1beta1 { i.v1beta1_kind } else { i.kind },
-            "verbs": verbs::verbs(RESOURCE_ENDPOINTS),
+            "verbs": verbs::verbs(Scope::of(r, v1beta1), RESOURCE_ENDPOINTS),
         });
         let shorts: Vec<&str> = i
             .short_names
@@ -91,7 +91,7 @@ fn resource_entries(kinds: impl Iterator<Item = ResourceKind>, v1beta1: bool) ->
                         Endpoint::Scale => SCALE_KIND,
                         _ => i.kind,
                     },
-                    "verbs": verbs::verbs(&[endpoint]),
+                    "verbs": verbs::verbs(Scope::of(r, false), &[endpoint]),
                 });
                 // A subresource of another group's kind names its group and version, as
                 // Kubernetes does for `autoscaling/v1` `Scale` (kubectl scale reads them).

@@ -304,13 +304,15 @@ pub async fn handle(
         Route::Bindings { .. } => Some(Endpoint::Bindings),
         _ => Some(Endpoint::NonResource),
     };
-    if let Some(endpoint) = endpoint.filter(|e| !verbs::is_allowed(*e, req.method())) {
+    if let Some(endpoint) =
+        endpoint.filter(|e| !verbs::is_allowed(verbs::Scope::ANY, *e, req.method()))
+    {
         let e = ApiError::MethodNotAllowed(format!(
             "method {} is not supported on {path}; allowed: {}",
             req.method(),
-            verbs::allowed_methods(endpoint).join(", ")
+            verbs::allowed_methods(verbs::Scope::ANY, endpoint).join(", ")
         ));
-        let resp = verbs::with_allow(error_response(&e), endpoint);
+        let resp = verbs::with_allow(error_response(&e), verbs::Scope::ANY, endpoint);
         srv.metrics
             .observe("unsupported", "unknown", 405, start.elapsed());
         return Ok(resp);

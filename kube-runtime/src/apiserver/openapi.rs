@@ -65,7 +65,7 @@ pub fn served_operations() -> Vec<ServedOperation> {
             endpoints.push((endpoint, path));
         }
         for (endpoint, path) in endpoints {
-            for method in verbs::allowed_methods(endpoint) {
+            for method in verbs::allowed_methods(verbs::Scope::of(resource, false), endpoint) {
                 out.push(ServedOperation {
                     resource,
                     path,

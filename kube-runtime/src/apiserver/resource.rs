@@ -58,15 +58,16 @@ pub async fn handle<T: Served>(
         };
         return ("unknown", error(version, &e));
     };
-    if !verbs::is_allowed(endpoint, &method) {
+    let scope = verbs::Scope::of(rr.route.resource, version == Version::V1Beta1);
+    if !verbs::is_allowed(scope, endpoint, &method) {
         let e = ApiError::MethodNotAllowed(format!(
             "method {method} is not supported on {}; allowed: {}",
             describe(rr.route),
-            verbs::allowed_methods(endpoint).join(", ")
+            verbs::allowed_methods(scope, endpoint).join(", ")
         ));
         return (
             "unsupported",
-            verbs::with_allow(error(version, &e), endpoint),
+            verbs::with_allow(error(version, &e), scope, endpoint),
         );
     }
     let params = match Params::parse(rr.query, version) {
@@ -124,6 +125,7 @@ pub async fn handle<T: Served>(
         (_, "get") => get::<T>(&srv, &c).await,
         (_, "create") => create::<T>(&srv, &c, req).await,
         (_, "update") => update::<T>(&srv, &c, req).await,
+        (_, "deletecollection") => delete_collection::<T>(&srv, &c, req).await,
         _ => delete::<T>(&srv, &c, req).await,
     };
     let verb = match endpoint {
@@ -468,6 +470,34 @@ async fn delete<T: Served>(
         Version::V1 => json_response(StatusCode::OK, &deleted),
         Version::V1Beta1 => json_response(StatusCode::OK, &Status::success().to_v1beta1()),
     })
+}
+
+/// `DELETE` on a collection (v1): deletes every object the selectors pick, each as a delete
+/// with the same options would (graceful pods are marked, finalizers hold), and answers the
+/// list of what was deleted, as Kubernetes' `DeleteCollection` does. An object gone in the
+/// meantime is skipped; any other failure stops the walk and is answered.
+async fn delete_collection<T: Served>(
+    srv: &ApiServer,
+    c: &Ctx<'_>,
+    req: Request<Incoming>,
+) -> Result<Response<ApiBody>, ApiError> {
+    let options = delete_options(srv, c, req).await?;
+    let ns = item_namespace(c);
+    let mut list = c.registry.list::<T>(Some(&ns), &c.params.list).await?;
+    let mut deleted = Vec::with_capacity(list.items.len());
+    for obj in &list.items {
+        match c
+            .registry
+            .delete_with::<T>(&ns, &obj.meta().name, &options)
+            .await
+        {
+            Ok(d) => deleted.push(d),
+            Err(ApiError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    list.items = deleted;
+    Ok(json_response(StatusCode::OK, &list))
 }
 
 /// The options of a delete: a non-empty body (`DeleteOptions`) wins over the query, as in

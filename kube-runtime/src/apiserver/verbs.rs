@@ -1,6 +1,7 @@
 //! The one table of what every endpoint serves. The method check of every route (405 with an
 //! `Allow` header otherwise) and discovery's verb lists are both derived from [`OPERATIONS`],
-//! so they cannot drift: a verb is listed exactly when a method serves it.
+//! so they cannot drift: a verb is listed exactly when a method serves it. A [`Scope`] narrows
+//! the table for one kind in one API version (`deletecollection`: v1 only, not namespaces).
 
 use hyper::header::{HeaderValue, ALLOW};
 use hyper::{Method, Response};
@@ -55,6 +56,7 @@ pub const OPERATIONS: &[Operation] = &[
     op(Endpoint::Collection, "GET", "list"),
     op(Endpoint::Collection, "GET", "watch"),
     op(Endpoint::Collection, "POST", "create"),
+    op(Endpoint::Collection, "DELETE", "deletecollection"),
     op(Endpoint::AllNamespaces, "GET", "list"),
     op(Endpoint::AllNamespaces, "GET", "watch"),
     op(Endpoint::WatchCollection, "GET", "watch"),
@@ -73,6 +75,42 @@ pub const OPERATIONS: &[Operation] = &[
     op(Endpoint::Bindings, "POST", "create"),
     op(Endpoint::NonResource, "GET", "get"),
 ];
+
+/// Whom the table is read for: one kind in one API version, or (`Scope::ANY`) every route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// The kind; `None`: not a resource route.
+    pub kind: Option<ResourceKind>,
+    /// The seed's legacy API, which serves no `deletecollection`.
+    pub v1beta1: bool,
+}
+
+impl Scope {
+    /// Every operation of the table.
+    pub const ANY: Scope = Scope {
+        kind: None,
+        v1beta1: false,
+    };
+
+    /// One kind in one version.
+    pub fn of(kind: ResourceKind, v1beta1: bool) -> Scope {
+        Scope {
+            kind: Some(kind),
+            v1beta1,
+        }
+    }
+
+    /// Whether `op` is served in this scope: Kubernetes serves no `deletecollection` on
+    /// namespaces, and the seed's v1beta1 had none.
+    fn serves(self, op: &Operation) -> bool {
+        op.verb != "deletecollection"
+            || (!self.v1beta1 && self.kind != Some(ResourceKind::Namespaces))
+    }
+
+    fn operations(self) -> impl Iterator<Item = &'static Operation> {
+        OPERATIONS.iter().filter(move |o| self.serves(o))
+    }
+}
 
 /// The endpoints a resource's own discovery entry covers (not its subresources).
 pub const RESOURCE_ENDPOINTS: &[Endpoint] = &[
@@ -108,10 +146,10 @@ pub fn subresources(kind: ResourceKind) -> Vec<(&'static str, Endpoint)> {
         .collect()
 }
 
-/// The methods served on `endpoint`, in table order, without repeats.
-pub fn allowed_methods(endpoint: Endpoint) -> Vec<&'static str> {
+/// The methods served on `endpoint` in `scope`, in table order, without repeats.
+pub fn allowed_methods(scope: Scope, endpoint: Endpoint) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
-    for o in OPERATIONS.iter().filter(|o| o.endpoint == endpoint) {
+    for o in scope.operations().filter(|o| o.endpoint == endpoint) {
         if !out.contains(&o.method) {
             out.push(o.method);
         }
@@ -119,17 +157,18 @@ pub fn allowed_methods(endpoint: Endpoint) -> Vec<&'static str> {
     out
 }
 
-/// Whether `method` is served on `endpoint`.
-pub fn is_allowed(endpoint: Endpoint, method: &Method) -> bool {
-    OPERATIONS
-        .iter()
+/// Whether `method` is served on `endpoint` in `scope`.
+pub fn is_allowed(scope: Scope, endpoint: Endpoint, method: &Method) -> bool {
+    scope
+        .operations()
         .any(|o| o.endpoint == endpoint && o.method == method.as_str())
 }
 
-/// The verbs served on any of `endpoints`, sorted, without repeats (discovery's `verbs`).
-pub fn verbs(endpoints: &[Endpoint]) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = OPERATIONS
-        .iter()
+/// The verbs served on any of `endpoints` in `scope`, sorted, without repeats (discovery's
+/// `verbs`).
+pub fn verbs(scope: Scope, endpoints: &[Endpoint]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = scope
+        .operations()
         .filter(|o| endpoints.contains(&o.endpoint))
         .map(|o| o.verb)
         .collect();
@@ -138,9 +177,9 @@ pub fn verbs(endpoints: &[Endpoint]) -> Vec<&'static str> {
     out
 }
 
-/// Sets the `Allow` header of a 405 response to the methods `endpoint` serves.
-pub fn with_allow<B>(mut resp: Response<B>, endpoint: Endpoint) -> Response<B> {
-    if let Ok(v) = HeaderValue::from_str(&allowed_methods(endpoint).join(", ")) {
+/// Sets the `Allow` header of a 405 response to the methods `endpoint` serves in `scope`.
+pub fn with_allow<B>(mut resp: Response<B>, scope: Scope, endpoint: Endpoint) -> Response<B> {
+    if let Ok(v) = HeaderValue::from_str(&allowed_methods(scope, endpoint).join(", ")) {
         resp.headers_mut().insert(ALLOW, v);
     }
     resp
@@ -154,7 +193,11 @@ mod tests {
     fn methods_and_verbs_come_from_one_table() {
         use Endpoint::*;
         let cases: [(Endpoint, &[&str], &[&str]); 10] = [
-            (Collection, &["GET", "POST"], &["create", "list", "watch"]),
+            (
+                Collection,
+                &["GET", "POST", "DELETE"],
+                &["create", "deletecollection", "list", "watch"],
+            ),
             (AllNamespaces, &["GET"], &["list", "watch"]),
             (WatchCollection, &["GET"], &["watch"]),
             (
@@ -174,16 +217,50 @@ mod tests {
             (NonResource, &["GET"], &["get"]),
         ];
         for (endpoint, methods, want_verbs) in cases {
-            assert_eq!(allowed_methods(endpoint), methods, "{endpoint:?}");
-            assert_eq!(verbs(&[endpoint]), want_verbs, "{endpoint:?}");
+            assert_eq!(
+                allowed_methods(Scope::ANY, endpoint),
+                methods,
+                "{endpoint:?}"
+            );
+            assert_eq!(verbs(Scope::ANY, &[endpoint]), want_verbs, "{endpoint:?}");
             let patch = matches!(endpoint, Item | Status | Scale);
-            assert_eq!(is_allowed(endpoint, &Method::PATCH), patch, "{endpoint:?}");
-            assert!(!is_allowed(endpoint, &Method::OPTIONS), "{endpoint:?}");
+            let any = Scope::ANY;
+            assert_eq!(
+                is_allowed(any, endpoint, &Method::PATCH),
+                patch,
+                "{endpoint:?}"
+            );
+            assert!(!is_allowed(any, endpoint, &Method::OPTIONS), "{endpoint:?}");
         }
+        let pods = Scope::of(ResourceKind::Pods, false);
         assert_eq!(
-            verbs(RESOURCE_ENDPOINTS),
-            ["create", "delete", "get", "list", "patch", "update", "watch"]
+            verbs(pods, RESOURCE_ENDPOINTS),
+            [
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch"
+            ]
         );
+        // No deletecollection on namespaces (as Kubernetes) nor in v1beta1 (as the seed).
+        for scope in [
+            Scope::of(ResourceKind::Namespaces, false),
+            Scope::of(ResourceKind::Pods, true),
+        ] {
+            assert_eq!(
+                verbs(scope, RESOURCE_ENDPOINTS),
+                ["create", "delete", "get", "list", "patch", "update", "watch"],
+                "{scope:?}"
+            );
+            assert_eq!(allowed_methods(scope, Collection), ["GET", "POST"]);
+            assert!(!is_allowed(scope, Collection, &Method::DELETE));
+        }
+        assert!(is_allowed(pods, Collection, &Method::DELETE));
+        assert_eq!(verbs(pods, &[AllNamespaces]), ["list", "watch"]);
     }
 
     #[test]

@@ -355,9 +355,16 @@ async fn hostile_requests_are_refused_and_change_nothing() {
             "MethodNotAllowed",
         ),
         get_case(
-            "DELETE a collection",
+            "DELETE across namespaces",
             Method::DELETE,
-            PODS,
+            "/api/v1/pods",
+            405,
+            "MethodNotAllowed",
+        ),
+        get_case(
+            "DELETE every namespace",
+            Method::DELETE,
+            "/api/v1/namespaces",
             405,
             "MethodNotAllowed",
         ),
@@ -560,8 +567,22 @@ async fn discovery_lists_exactly_the_verbs_served() {
                 n if n.ends_with("/status") || n.ends_with("/scale") => &["get", "patch", "update"],
                 n if n.ends_with("/binding") => &["create"],
                 n if n.ends_with("/log") => &["get"],
-                _ => &[
+                // deletecollection: v1 only, and not on namespaces.
+                "namespaces" => &[
                     "create", "delete", "get", "list", "patch", "update", "watch",
+                ],
+                _ if path == "/api/v1beta1" => &[
+                    "create", "delete", "get", "list", "patch", "update", "watch",
+                ],
+                _ => &[
+                    "create",
+                    "delete",
+                    "deletecollection",
+                    "get",
+                    "list",
+                    "patch",
+                    "update",
+                    "watch",
                 ],
             };
             assert_eq!(verbs, want, "{path} {}", r["name"]);
@@ -571,6 +592,8 @@ async fn discovery_lists_exactly_the_verbs_served() {
     s.call(Method::POST, PODS, Some(pod("p", json!({})))).await;
     let (code, _) = s.call(Method::GET, &format!("{PODS}/p/status"), None).await;
     assert_eq!(code, 200);
+    let (code, list) = s.call(Method::DELETE, PODS, None).await;
+    assert_eq!((code, &list["kind"]), (200, &json!("PodList")), "{list}");
 }
 
 /// The memory the decoder may use on the worst YAML bodies: a small multiple of the body.

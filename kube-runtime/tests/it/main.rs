@@ -7,6 +7,7 @@ mod bookmarks;
 mod clients;
 mod cluster;
 mod controller;
+mod delete_collection;
 mod dry_run;
 mod endpoints_controller;
 #[cfg(feature = "etcd")]
