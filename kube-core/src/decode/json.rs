@@ -109,8 +109,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                     slot.insert(value);
                 }
                 Entry::Occupied(mut slot) => {
-                    let field = Path::Key(self.path, slot.key()).render();
-                    self.dups.borrow_mut().push(StrictError::duplicate(field));
+                    let mut dups = self.dups.borrow_mut();
+                    if dups.has_room() {
+                        let field = Path::Key(self.path, slot.key()).render();
+                        dups.push(StrictError::duplicate(field));
+                    } else {
+                        dups.omitted += 1;
+                    }
                     slot.insert(value);
                 }
             }

@@ -134,6 +134,11 @@ impl StrictErrors {
         self.errors.is_empty() && self.omitted == 0
     }
 
+    /// Whether another error would be listed rather than only counted.
+    pub fn has_room(&self) -> bool {
+        self.errors.len() < MAX_STRICT_ERRORS
+    }
+
     /// Adds an error, or counts it once the list is full.
     pub fn push(&mut self, e: StrictError) {
         if self.errors.len() < MAX_STRICT_ERRORS {
@@ -550,8 +555,13 @@ impl<'a, 'p> MapDe<'a, 'p> {
     fn check(&self, key: &str) {
         if let (Some(t), Some(fields)) = (self.track, self.fields) {
             if !fields.contains(&key) {
-                let path = Path::Key(self.path, key).render();
-                t.borrow_mut().candidate((self.addr, key.to_string(), path));
+                let mut t = t.borrow_mut();
+                if t.candidates.len() < MAX_CANDIDATES {
+                    let path = Path::Key(self.path, key).render();
+                    t.candidates.push((self.addr, key.to_string(), path));
+                } else {
+                    t.dropped += 1;
+                }
             }
         }
     }

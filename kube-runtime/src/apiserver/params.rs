@@ -2,7 +2,7 @@
 //! of any parameter the server knows answers 400 with a Status naming the parameter, whether
 //! the request uses it or not. Unknown parameters are ignored, as in Kubernetes.
 
-use super::decode::{bad_field, propagation_policy};
+use super::decode::{bad_field, propagation_policy, FieldValidation};
 use super::router::Version;
 use crate::registry::ListOptions;
 use kube_core::deletion::PropagationPolicy;
@@ -67,6 +67,8 @@ pub struct Params {
     pub allow_watch_bookmarks: bool,
     /// `includeObject` (Table responses): what each row carries; `Metadata` by default.
     pub include_object: IncludeObject,
+    /// `fieldValidation` (create, update, patch): `Warn` when absent or empty, as in Kubernetes.
+    pub field_validation: FieldValidation,
 }
 
 impl Params {
@@ -122,7 +124,20 @@ impl Params {
             Some(v) => parse_bool("allowWatchBookmarks", v)?,
             None => false,
         };
+        let field_validation = match query.get("fieldValidation") {
+            None => FieldValidation::default(),
+            Some(v) => FieldValidation::parse(v).ok_or_else(|| {
+                bad_field(
+                    "fieldValidation",
+                    format!(
+                        "invalid value {v:?}: must be one of {}",
+                        FieldValidation::VALUES.join(", ")
+                    ),
+                )
+            })?,
+        };
         Ok(Params {
+            field_validation,
             allow_watch_bookmarks,
             include_object: query
                 .get("includeObject")
@@ -316,6 +331,8 @@ mod tests {
             ("fieldManager", "nul\0"),
             ("fieldManager", "nbsp\u{a0}"),
             ("fieldManager", &"m".repeat(129)),
+            ("fieldValidation", "strict"),
+            ("fieldValidation", "Error"),
         ];
         for (name, value) in cases {
             let err = Params::parse(&query(&[(name, value)]), Version::V1)
@@ -400,6 +417,25 @@ mod tests {
         assert_eq!(p.paging(), want);
         let p = Params::parse(&query(&[]), Version::V1).expect("valid");
         assert_eq!(p.paging(), PagingParams::default());
+    }
+
+    #[test]
+    fn field_validation_defaults_to_warn() {
+        let cases = [
+            (None, FieldValidation::Warn),
+            (Some(""), FieldValidation::Warn),
+            (Some("Warn"), FieldValidation::Warn),
+            (Some("Strict"), FieldValidation::Strict),
+            (Some("Ignore"), FieldValidation::Ignore),
+        ];
+        for (v, want) in cases {
+            let q = v
+                .map(|v| ("fieldValidation", v))
+                .into_iter()
+                .collect::<Vec<_>>();
+            let p = Params::parse(&query(&q), Version::V1).expect("valid");
+            assert_eq!(p.field_validation, want, "{v:?}");
+        }
     }
 
     #[test]

@@ -343,7 +343,8 @@ async fn get<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBody
 }
 
 /// Reads and decodes a request body into `T` (strictly, off the I/O threads when large),
-/// checking `kind` and `apiVersion` against the route.
+/// checking `kind` and `apiVersion` against the route, under the request's field validation
+/// (warnings recorded for the response; `Strict` refusals returned).
 async fn decode_body<T: Served>(
     srv: &ApiServer,
     c: &Ctx<'_>,
@@ -351,10 +352,13 @@ async fn decode_body<T: Served>(
 ) -> Result<T, ApiError> {
     let (body, yaml) = read_body(req, srv.config.max_body_bytes).await?;
     let (version, resource) = (c.route.version, c.route.resource);
-    decode::off_runtime(body, move |b| {
-        decode::decode_object::<T>(b, yaml, version, resource)
+    let mode = c.params.field_validation;
+    let (obj, warnings) = decode::off_runtime(body, move |b| {
+        decode::decode_object_checked::<T>(b, yaml, version, resource, mode)
     })
-    .await
+    .await?;
+    super::warning::add_all(warnings);
+    Ok(obj)
 }
 
 async fn create<T: Served>(
@@ -428,6 +432,7 @@ async fn patch<T: Served>(
         name: c.route.name.as_deref().unwrap_or_default(),
         status,
         registry: &c.registry,
+        field_validation: c.params.field_validation,
     };
     let patched: T = super::patch::patch(srv, &target, req).await?;
     Ok(object_response(c.route.version, StatusCode::OK, &patched))
