@@ -67,7 +67,8 @@ pub struct Params {
     pub allow_watch_bookmarks: bool,
     /// `includeObject` (Table responses): what each row carries; `Metadata` by default.
     pub include_object: IncludeObject,
-    /// `fieldValidation` (create, update, patch): `Warn` when absent or empty, as in Kubernetes.
+    /// `fieldValidation` (create, update, patch): when absent or empty, `Warn` on v1 (as in
+    /// current Kubernetes) and `Ignore` on v1beta1 (as that API always behaved).
     pub field_validation: FieldValidation,
 }
 
@@ -125,7 +126,8 @@ impl Params {
             None => false,
         };
         let field_validation = match query.get("fieldValidation") {
-            None => FieldValidation::default(),
+            None => FieldValidation::default_for(version),
+            Some(v) if v.is_empty() => FieldValidation::default_for(version),
             Some(v) => FieldValidation::parse(v).ok_or_else(|| {
                 bad_field(
                     "fieldValidation",
@@ -420,21 +422,27 @@ mod tests {
     }
 
     #[test]
-    fn field_validation_defaults_to_warn() {
+    fn field_validation_defaults_to_warn_on_v1_and_ignore_on_v1beta1() {
+        use FieldValidation::*;
         let cases = [
-            (None, FieldValidation::Warn),
-            (Some(""), FieldValidation::Warn),
-            (Some("Warn"), FieldValidation::Warn),
-            (Some("Strict"), FieldValidation::Strict),
-            (Some("Ignore"), FieldValidation::Ignore),
+            (None, Version::V1, Warn),
+            (Some(""), Version::V1, Warn),
+            (Some("Warn"), Version::V1, Warn),
+            (Some("Strict"), Version::V1, Strict),
+            (Some("Ignore"), Version::V1, Ignore),
+            (None, Version::V1Beta1, Ignore),
+            (Some(""), Version::V1Beta1, Ignore),
+            (Some("Warn"), Version::V1Beta1, Warn),
+            (Some("Strict"), Version::V1Beta1, Strict),
+            (Some("Ignore"), Version::V1Beta1, Ignore),
         ];
-        for (v, want) in cases {
+        for (v, version, want) in cases {
             let q = v
                 .map(|v| ("fieldValidation", v))
                 .into_iter()
                 .collect::<Vec<_>>();
-            let p = Params::parse(&query(&q), Version::V1).expect("valid");
-            assert_eq!(p.field_validation, want, "{v:?}");
+            let p = Params::parse(&query(&q), version).expect("valid");
+            assert_eq!(p.field_validation, want, "{v:?} {version:?}");
         }
     }
 

@@ -173,16 +173,7 @@ pub async fn patch<T: Served>(
             "strategic merge patch is served on v1 only (v1beta1 never had it); use application/merge-patch+json or application/json-patch+json on v1beta1".into(),
         ));
     }
-    let mode = target.field_validation;
-    let ptype = PatchType::from_content_type(content_type(&req))?;
-    let body = collect_body(req, srv.config.max_body_bytes).await?;
-    let (parsed, repeated) = decode::off_runtime(body, move |b| {
-        Ok((
-            Arc::new(ptype.parse(b)?),
-            decode::patch_duplicates(b, ptype == PatchType::Json, mode),
-        ))
-    })
-    .await?;
+    let (parsed, repeated) = read_patch(srv, req, target.field_validation).await?;
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
         match patch_once::<T>(target, &parsed, &repeated).await {
@@ -195,16 +186,22 @@ pub async fn patch<T: Served>(
 }
 
 /// Reads and parses a PATCH request's body by its content type (415 for an unsupported one,
-/// 400 for a malformed patch).
+/// 400 for a malformed patch), with the members the patch itself repeats (and, for a JSON
+/// Patch, the unknown members of its operations) under field validation `mode`.
 pub async fn read_patch(
     srv: &ApiServer,
     req: hyper::Request<hyper::body::Incoming>,
-) -> Result<Arc<Patch>, ApiError> {
+    mode: decode::FieldValidation,
+) -> Result<(Arc<Patch>, StrictErrors), ApiError> {
     let ptype = PatchType::from_content_type(content_type(&req))?;
     let body = collect_body(req, srv.config.max_body_bytes).await?;
-    Ok(Arc::new(
-        decode::off_runtime(body, move |b| ptype.parse(b)).await?,
-    ))
+    decode::off_runtime(body, move |b| {
+        Ok((
+            Arc::new(ptype.parse(b)?),
+            decode::patch_duplicates(b, ptype == PatchType::Json, mode),
+        ))
+    })
+    .await
 }
 
 /// The outcome of one attempt that did not succeed.

@@ -105,7 +105,7 @@ pub async fn handle<T: Served>(
         (Endpoint::Scale, _) => {
             let ns = item_namespace(&c);
             let rc = c.route.name.as_deref().unwrap_or_default();
-            super::scale::handle(&srv, &c.registry, &ns, rc, req).await
+            super::scale::handle(&srv, &c.registry, &ns, rc, c.params.field_validation, req).await
         }
         (Endpoint::Status, "get") => get::<T>(&srv, &c).await,
         (Endpoint::Status | Endpoint::Item, "patch") => {

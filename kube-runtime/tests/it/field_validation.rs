@@ -179,57 +179,181 @@ async fn updates_are_validated_the_same_way() {
     assert_eq!(updated["metadata"]["labels"]["v"], "2");
 }
 
+/// The patches of [`patches_check_the_patched_object_and_the_patch`]: content type, body, and
+/// the `Warning` headers `Warn` answers (sorted, joined by `|`).
+const PATCHES: [(&str, &str, &str); 6] = [
+    (
+        "application/merge-patch+json",
+        r#"{"spec": {"foo": 1}, "metadata": {"labels": {"a": "1", "a": "2"}}}"#,
+        r#"299 - "duplicate field \"metadata.labels.a\""|299 - "unknown field \"spec.foo\"""#,
+    ),
+    (
+        "application/merge-patch+json",
+        r#"{"metadata": {"ownerReferences": [{"apiVersion": "v1", "kind": "X", "name": "o", "uid": "u", "controllerr": true}]}}"#,
+        r#"299 - "unknown field \"metadata.ownerReferences[0].controllerr\"""#,
+    ),
+    (
+        "application/strategic-merge-patch+json",
+        r#"{"spec": {"containers": [{"name": "c", "imagee": "x"}]}}"#,
+        r#"299 - "unknown field \"spec.containers[0].imagee\"""#,
+    ),
+    (
+        "application/strategic-merge-patch+json",
+        r#"{"metadata": {"labels": {"s": "1"}, "labels": {"s": "2"}}}"#,
+        r#"299 - "duplicate field \"metadata.labels\"""#,
+    ),
+    (
+        "application/json-patch+json",
+        r#"[{"op": "add", "path": "/spec/foo", "value": 1}]"#,
+        r#"299 - "unknown field \"spec.foo\"""#,
+    ),
+    (
+        "application/json-patch+json",
+        r#"[{"op": "add", "op": "add", "path": "/metadata/labels", "value": {"b": "1"}, "valeu": 2}]"#,
+        r#"299 - "json patch duplicate field \"[0].op\""|299 - "json patch unknown field \"[0].valeu\"""#,
+    ),
+];
+
 #[tokio::test]
 async fn patches_check_the_patched_object_and_the_patch() {
     let s = with_pod().await;
-    let (_, current) = s.call(Method::GET, P, None).await;
-    let strict = format!("{P}?fieldValidation=Strict");
-    let cases: [(&str, &str, &str); 4] = [
-        (
-            "application/merge-patch+json",
-            r#"{"spec": {"foo": 1}, "metadata": {"labels": {"a": "1", "a": "2"}}}"#,
-            r#"299 - "duplicate field \"metadata.labels.a\""|299 - "unknown field \"spec.foo\"""#,
-        ),
-        (
-            "application/strategic-merge-patch+json",
-            r#"{"spec": {"containers": [{"name": "c", "imagee": "x"}]}}"#,
-            r#"299 - "unknown field \"spec.containers[0].imagee\"""#,
-        ),
-        (
-            "application/json-patch+json",
-            r#"[{"op": "add", "path": "/spec/foo", "value": 1}]"#,
-            r#"299 - "unknown field \"spec.foo\"""#,
-        ),
-        (
-            "application/json-patch+json",
-            r#"[{"op": "add", "op": "add", "path": "/metadata/labels", "value": {"b": "1"}, "valeu": 2}]"#,
-            r#"299 - "json patch duplicate field \"[0].op\""|299 - "json patch unknown field \"[0].valeu\"""#,
-        ),
-    ];
-    for (ctype, body, want) in cases {
-        let (code, _, st) = send(&s, Method::PATCH, &strict, ctype, body).await;
+    for (ctype, body, want) in PATCHES {
+        let (_, current) = s.call(Method::GET, P, None).await;
+        let strict = format!("{P}?fieldValidation=Strict");
+        let (code, warnings, st) = send(&s, Method::PATCH, &strict, ctype, body).await;
         assert_eq!(
-            (code, st["reason"].as_str()),
-            (422, Some("Invalid")),
+            (code, st["reason"].as_str(), warnings.len()),
+            (422, Some("Invalid"), 0),
             "{ctype} {body}: {st}"
         );
+        let msg = st["message"].as_str().unwrap_or_default();
         assert!(
-            st["message"].as_str().unwrap_or_default().starts_with(
-                r#"Pod "p" is invalid: patch: Invalid value: strict decoding error: "#
-            ),
+            msg.starts_with(r#"Pod "p" is invalid: patch: Invalid value: strict decoding error: "#),
             "{st}"
         );
+        for w in want.split('|') {
+            let text = w
+                .strip_prefix("299 - \"")
+                .and_then(|t| t.strip_suffix('"'))
+                .unwrap_or(w);
+            assert!(msg.contains(&text.replace("\\\"", "\"")), "{msg} lacks {w}");
+        }
         let (_, after) = s.call(Method::GET, P, None).await;
         assert_eq!(
             after, current,
             "{ctype} {body}: a refused patch changes nothing"
         );
-        let (code, warnings, patched) = send(&s, Method::PATCH, P, ctype, body).await;
-        assert_eq!(code, 200, "{ctype} {body}: {patched}");
-        assert_eq!(warnings.join("|"), want, "{ctype} {body}");
+        for mode in ["", "?fieldValidation=Warn"] {
+            let (code, warnings, patched) =
+                send(&s, Method::PATCH, &format!("{P}{mode}"), ctype, body).await;
+            assert_eq!(code, 200, "{ctype} {body} {mode}: {patched}");
+            assert_eq!(warnings.join("|"), want, "{ctype} {body} {mode}");
+        }
         let ignore = format!("{P}?fieldValidation=Ignore");
         let (code, warnings, _) = send(&s, Method::PATCH, &ignore, ctype, body).await;
         assert_eq!((code, warnings.len()), (200, 0), "{ctype} {body}");
+    }
+    // A clean patch passes Strict.
+    let strict = format!("{P}?fieldValidation=Strict");
+    let clean = r#"{"metadata": {"labels": {"clean": "1"}}}"#;
+    for ctype in [
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+    ] {
+        let (code, warnings, _) = send(&s, Method::PATCH, &strict, ctype, clean).await;
+        assert_eq!((code, warnings.len()), (200, 0), "{ctype}");
+    }
+}
+
+#[tokio::test]
+async fn dry_run_is_validated_the_same_and_stores_nothing() {
+    let s = TestServer::start().await;
+    let before = s.snapshot().await;
+    let strict = format!("{PODS}?dryRun=All&fieldValidation=Strict");
+    let (code, _, st) = send(&s, Method::POST, &strict, "application/json", BAD_POD).await;
+    assert_eq!(code, 400, "{st}");
+    let (code, warnings, _) = send(
+        &s,
+        Method::POST,
+        &format!("{PODS}?dryRun=All"),
+        "application/json",
+        BAD_POD,
+    )
+    .await;
+    assert_eq!(code, 201);
+    assert_eq!(warnings, BAD_POD_WARNINGS);
+    assert_eq!(s.snapshot().await, before, "a dry run stores nothing");
+}
+
+#[tokio::test]
+async fn status_and_scale_are_validated() {
+    let s = with_pod().await;
+    let status = format!("{P}/status");
+    let (_, current) = s.call(Method::GET, &status, None).await;
+    let mut doc = current.clone();
+    doc["status"]["phasee"] = json!("Running");
+    let body = doc.to_string();
+    let (code, _, st) = send(
+        &s,
+        Method::PUT,
+        &format!("{status}?fieldValidation=Strict"),
+        "application/json",
+        &body,
+    )
+    .await;
+    assert_eq!(
+        (code, cause_fields(&st)),
+        (400, vec!["status.phasee".into()])
+    );
+    let (code, warnings, _) = send(&s, Method::PUT, &status, "application/json", &body).await;
+    assert_eq!(
+        (code, warnings),
+        (
+            200,
+            vec![r#"299 - "unknown field \"status.phasee\"""#.to_string()]
+        )
+    );
+
+    let rcs = "/api/v1/namespaces/default/replicationcontrollers";
+    let rc = json!({"apiVersion": "v1", "kind": "ReplicationController",
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"app": "web"}, "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}}}});
+    let (code, created) = s.call(Method::POST, rcs, Some(rc)).await;
+    assert_eq!(code, 201, "{created}");
+    let scale = format!("{rcs}/web/scale");
+    let put = r#"{"spec": {"replicas": 2, "replicass": 3}}"#;
+    let strict = format!("{scale}?fieldValidation=Strict");
+    let (code, _, st) = send(&s, Method::PUT, &strict, "application/json", put).await;
+    assert_eq!(
+        (code, cause_fields(&st)),
+        (400, vec!["spec.replicass".into()])
+    );
+    let merge = "application/merge-patch+json";
+    let (code, _, st) = send(&s, Method::PATCH, &strict, merge, put).await;
+    assert_eq!(
+        (code, cause_fields(&st)),
+        (422, vec!["spec.replicass".into()])
+    );
+    let (_, got) = s.call(Method::GET, &scale, None).await;
+    assert_eq!(got["spec"]["replicas"], 1, "refusals change nothing");
+    for method in [Method::PUT, Method::PATCH] {
+        let ctype = if method == Method::PUT {
+            "application/json"
+        } else {
+            merge
+        };
+        let (code, warnings, got) = send(&s, method, &scale, ctype, put).await;
+        assert_eq!(
+            (code, warnings),
+            (
+                200,
+                vec![r#"299 - "unknown field \"spec.replicass\"""#.to_string()]
+            ),
+            "{got}"
+        );
+        assert_eq!(got["spec"]["replicas"], 2);
     }
 }
 
@@ -260,6 +384,7 @@ async fn v1beta1_bodies_report_their_own_fields() {
         cause_fields(&st),
         ["desiredState.manifest.containers[0].imagee", "metadata"]
     );
+    // v1beta1 never looked at unknown fields: silent unless the request asks.
     let (code, warnings, _) = send(
         &s,
         Method::POST,
@@ -268,7 +393,16 @@ async fn v1beta1_bodies_report_their_own_fields() {
         body,
     )
     .await;
-    assert_eq!((code, warnings.len()), (201, 2), "{warnings:?}");
+    assert_eq!((code, warnings.len()), (201, 0), "{warnings:?}");
+    let (code, warnings, _) = send(
+        &s,
+        Method::PUT,
+        "/api/v1beta1/pods/p?fieldValidation=Warn",
+        "application/json",
+        body,
+    )
+    .await;
+    assert_eq!((code, warnings.len()), (200, 2), "{warnings:?}");
 }
 
 #[tokio::test]

@@ -12,8 +12,10 @@
 //! Field validation (`fieldValidation=Strict|Warn|Ignore`, [`FieldValidation`]): unless it
 //! is `Ignore`, the parse also finds members repeated in one object (JSON and YAML) and the
 //! typed decode the members the type does not know (for v1beta1, those of the v1beta1
-//! document); [`check_fields`] turns what was found into warnings (`Warn`, Kubernetes' default)
-//! or a refusal naming every field (`Strict`).
+//! document); [`check_fields`] turns what was found into warnings (`Warn`, the default on v1
+//! as in Kubernetes; v1beta1 defaults to `Ignore`, as it always behaved) or a refusal naming
+//! every field (`Strict`). [`strict_fields`] is the one call for a path that has a parsed
+//! body of its own (server-side apply).
 
 pub mod yaml;
 
@@ -98,10 +100,19 @@ impl FieldValidation {
     /// The accepted values of the parameter.
     pub const VALUES: [&'static str; 3] = ["Strict", "Warn", "Ignore"];
 
-    /// The mode a `fieldValidation` value names (empty: the default, `Warn`).
+    /// The mode when the request names none: `Warn` on v1 (current Kubernetes' default),
+    /// `Ignore` on v1beta1, which never looked at unknown fields.
+    pub fn default_for(version: Version) -> FieldValidation {
+        match version {
+            Version::V1 => FieldValidation::Warn,
+            Version::V1Beta1 => FieldValidation::Ignore,
+        }
+    }
+
+    /// The mode a `fieldValidation` value names (case-sensitive, as in Kubernetes).
     pub fn parse(v: &str) -> Option<FieldValidation> {
         match v {
-            "" | "Warn" => Some(FieldValidation::Warn),
+            "Warn" => Some(FieldValidation::Warn),
             "Strict" => Some(FieldValidation::Strict),
             "Ignore" => Some(FieldValidation::Ignore),
             _ => None,
@@ -392,6 +403,29 @@ pub fn decode_value<T: Served>(
             Ok((obj, found))
         }
     }
+}
+
+/// Field validation of a document a route parsed itself (server-side apply's applied
+/// configuration): the members of `value` that `T` does not know in `version` (paths as
+/// Kubernetes prints them, `spec.containers[0].foo`), after the members its parse found
+/// repeated (`repeated`, from [`decode_document_checked`]); nothing under `Ignore`. Hand the
+/// list to [`check_fields`] for the warnings to record or the `Strict` refusal.
+pub fn strict_fields<T: Served>(
+    value: &Value,
+    version: Version,
+    mode: FieldValidation,
+    repeated: StrictErrors,
+) -> StrictErrors {
+    if !mode.checks() {
+        return StrictErrors::default();
+    }
+    let unknown = match version {
+        Version::V1 => kube_core::decode::from_value_reporting::<T>(value).1,
+        Version::V1Beta1 => kube_core::decode::from_v1beta1_reporting::<T>(value.clone()).1,
+    };
+    let mut found = repeated;
+    found.extend(unknown);
+    found
 }
 
 /// Decodes a binding body (v1 `Binding` or the seed's v1beta1 form), strictly.
