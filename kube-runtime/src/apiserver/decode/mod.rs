@@ -564,4 +564,6 @@ where
 }
 
 #[cfg(test)]
+mod field_validation_tests;
+#[cfg(test)]
 mod tests;
