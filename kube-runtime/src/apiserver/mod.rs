@@ -330,7 +330,14 @@ pub async fn handle(
         Route::Bindings { version, namespace } => (
             "create",
             "bindings",
-            binding::handle(&srv, version, namespace, None, &query, req).await,
+            warning::recorded(async {
+                (
+                    (),
+                    binding::handle(&srv, version, namespace, None, &query, req).await,
+                )
+            })
+            .await
+            .1,
         ),
         Route::Healthz => ("get", "healthz", healthz(&srv).await),
         Route::Metrics => (

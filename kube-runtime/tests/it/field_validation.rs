@@ -436,3 +436,31 @@ async fn the_http_client_surfaces_warnings() {
         [r#"unknown field "spec.foo""#.to_string()]
     );
 }
+
+#[tokio::test]
+async fn bindings_are_validated_on_both_routes() {
+    let s = with_pod().await;
+    let body = r#"{"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
+        "target": {"kind": "Node", "name": "n1", "nmae": "x"}}"#;
+    let routes = [
+        "/api/v1/namespaces/default/pods/p/binding",
+        "/api/v1/namespaces/default/bindings",
+    ];
+    for route in routes {
+        let strict = format!("{route}?fieldValidation=Strict");
+        let (code, _, st) = send(&s, Method::POST, &strict, "application/json", body).await;
+        assert_eq!(code, 400, "{route}: {st}");
+        assert_eq!(cause_fields(&st), ["target.nmae"], "{route}");
+    }
+    let (_, got) = s.call(Method::GET, P, None).await;
+    assert!(
+        got["spec"].get("nodeName").is_none(),
+        "refusals bind nothing"
+    );
+    let (code, warnings, st) = send(&s, Method::POST, routes[1], "application/json", body).await;
+    assert_eq!(code, 201, "{st}");
+    assert_eq!(
+        warnings,
+        [r#"299 - "unknown field \"target.nmae\"""#.to_string()]
+    );
+}

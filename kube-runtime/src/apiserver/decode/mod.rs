@@ -428,13 +428,16 @@ pub fn strict_fields<T: Served>(
     found
 }
 
-/// Decodes a binding body (v1 `Binding` or the seed's v1beta1 form), strictly.
+/// Decodes a binding body (v1 `Binding` or the seed's v1beta1 form), strictly, under a field
+/// validation mode: the binding and the warnings to send, or (`Strict`) a 400 naming every
+/// unknown and repeated field.
 pub fn decode_binding(
     body: &[u8],
     yaml_declared: bool,
     version: Version,
-) -> Result<Binding, ApiError> {
-    let value = decode_document(body, yaml_declared)?;
+    mode: FieldValidation,
+) -> Result<(Binding, Vec<String>), ApiError> {
+    let (value, mut found) = decode_document_checked(body, yaml_declared, mode.checks())?;
     if let Some(kind) = value.get("kind").and_then(|k| k.as_str()) {
         if kind != "Binding" {
             return Err(ApiError::BadRequest(format!(
@@ -442,20 +445,44 @@ pub fn decode_binding(
             )));
         }
     }
-    match version {
-        Version::V1 => kube_core::decode::from_value::<Binding>(&value).map_err(|e| {
-            bad_field(
-                &e.field,
-                format!("the body is not a valid Binding: {}", e.message),
-            )
-        }),
-        Version::V1Beta1 => Binding::from_v1beta1(value).map_err(|e| {
-            bad_field(
-                &e.field,
-                format!("the body is not a valid v1beta1 Binding: {}", e.message),
-            )
-        }),
-    }
+    use kube_core::decode::{from_v1beta1_reporting, from_value, from_value_reporting};
+    let (binding, unknown, version_name) = match version {
+        Version::V1 => {
+            let (b, unknown) = if mode.checks() {
+                from_value_reporting::<Binding>(&value)
+            } else {
+                (from_value::<Binding>(&value), StrictErrors::default())
+            };
+            let b = b.map_err(|e| {
+                bad_field(
+                    &e.field,
+                    format!("the body is not a valid Binding: {}", e.message),
+                )
+            })?;
+            (b, unknown, "v1")
+        }
+        Version::V1Beta1 => {
+            let (b, unknown) = if mode.checks() {
+                from_v1beta1_reporting::<Binding>(value)
+            } else {
+                (Binding::from_v1beta1(value), StrictErrors::default())
+            };
+            let b = b.map_err(|e| {
+                bad_field(
+                    &e.field,
+                    format!("the body is not a valid v1beta1 Binding: {}", e.message),
+                )
+            })?;
+            (b, unknown, "v1beta1")
+        }
+    };
+    found.extend(unknown);
+    let on = Checked::Body {
+        kind: "Binding",
+        version: version_name,
+    };
+    let warnings = check_fields(mode, &found, on)?;
+    Ok((binding, warnings))
 }
 
 /// Decodes a delete request's body (`DeleteOptions`, JSON or YAML): `kind`, when present, must
