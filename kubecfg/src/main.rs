@@ -439,7 +439,8 @@ async fn run(args: Args) -> Result<String, CliError> {
         v if v.is_controller_verb() => (ResourceKind::ReplicationControllers, None),
         _ => parse_resource(&args.resource)?,
     };
-    let client = HttpClient::new(&args.server)?;
+    // The server's warnings (e.g. unknown fields) go to stderr, as kubectl prints them.
+    let client = HttpClient::new(&args.server)?.with_warning_handler(|w| eprintln!("Warning: {w}"));
     let ns = args.namespace.as_deref();
     let item_ns = Some(ns.unwrap_or("default"));
     let print = |v: &Value| printer::print(kind, v, args.output).map_err(CliError::Output);

@@ -246,6 +246,33 @@ async fn kube_rs_client_and_watcher() {
     assert_eq!(containers[0].image.as_deref(), Some("nginx:1.25"));
     assert_eq!(containers[0].ports.as_ref().map(Vec::len), Some(1));
 
+    // field validation: a strict patch naming an unknown field is refused (422, nothing
+    // written); the default (Warn) accepts it and drops the field.
+    if !pending("field-validation") {
+        let bogus =
+            Patch::Merge(json!({"metadata": {"labels": {"fv": "1"}}, "spec": {"bogusField": 1}}));
+        let e = pods
+            .patch("web", &PatchParams::default().validation_strict(), &bogus)
+            .await
+            .expect_err("strict");
+        let (code, message) = match e {
+            kube::Error::Api(s) => (s.code, s.message),
+            other => panic!("expected an API error, got {other:?}"),
+        };
+        assert_eq!(code, 422, "{message}");
+        assert!(
+            message.contains(r#"strict decoding error: unknown field "spec.bogusField""#),
+            "{message}"
+        );
+        let p = pods.get("web").await.expect("get");
+        assert!(!p.metadata.labels.unwrap_or_default().contains_key("fv"));
+        let p = pods
+            .patch("web", &PatchParams::default(), &bogus)
+            .await
+            .expect("warn");
+        assert!(p.metadata.labels.unwrap_or_default().contains_key("fv"));
+    }
+
     // server-side apply (how kube-rs controllers write).
     if !pending("server-side-apply") {
         let applied = pods

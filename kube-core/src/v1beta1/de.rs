@@ -3,7 +3,7 @@
 
 use super::ConversionError;
 use crate::intstr::IntOrString;
-use serde::de::{self, DeserializeOwned, Deserializer, Unexpected, Visitor};
+use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, Unexpected, Visitor};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 use std::fmt;
@@ -72,6 +72,13 @@ impl<'de> de::Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
         d.deserialize_any(ScalarVisitor)
     }
+}
+
+/// Reads nothing from a member the server owns (`currentState`): skips its value and leaves
+/// the default, while the member stays a known name for field validation.
+pub(crate) fn ignored<'de, D: Deserializer<'de>, T: Default>(d: D) -> Result<T, D::Error> {
+    de::IgnoredAny::deserialize(d)?;
+    Ok(T::default())
 }
 
 /// Deserializes an optional int-or-string port (`8080` or `"http"`).

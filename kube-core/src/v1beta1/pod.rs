@@ -24,7 +24,10 @@ pub(crate) struct Empty {}
 struct PodBody {
     desired_state: PodState,
     /// Server-owned: never read from input.
-    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "super::de::ignored",
+        skip_serializing_if = "Option::is_none"
+    )]
     current_state: Option<PodState>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     node_selector: StringMap,
@@ -48,7 +51,10 @@ pub(crate) struct PodState {
     #[serde(rename = "podIP", skip_serializing_if = "String::is_empty")]
     pod_ip: String,
     /// Server-owned: never read from input.
-    #[serde(skip_deserializing, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        deserialize_with = "super::de::ignored",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     info: BTreeMap<String, ContainerInfo>,
 }
 

@@ -18,7 +18,10 @@ use std::collections::BTreeMap;
 struct RcBody {
     desired_state: RcState,
     /// Server-owned: never read from input.
-    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "super::de::ignored",
+        skip_serializing_if = "Option::is_none"
+    )]
     current_state: Option<RcCurrentState>,
 }
 

@@ -50,8 +50,12 @@ async fn bind(
     // The method was checked against the verbs table by the caller; parameters are checked here.
     let params = Params::parse(query, version)?;
     let (body, yaml) = read_body(req, srv.config.max_body_bytes).await?;
-    let mut binding =
-        decode::off_runtime(body, move |b| decode::decode_binding(b, yaml, version)).await?;
+    let mode = params.field_validation;
+    let (mut binding, warnings) = decode::off_runtime(body, move |b| {
+        decode::decode_binding(b, yaml, version, mode)
+    })
+    .await?;
+    super::warning::add_all(warnings);
     if let Some(pod) = pod {
         if binding.metadata.name.is_empty() {
             binding.metadata.name = pod.to_string();

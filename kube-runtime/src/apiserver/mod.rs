@@ -14,6 +14,7 @@ mod resource;
 pub mod router;
 mod scale;
 pub mod verbs;
+pub mod warning;
 mod watch;
 
 pub use body::ApiBody;
@@ -324,14 +325,21 @@ pub async fn handle(
                 query: &query,
             };
             let (verb, resp) = kube_core::with_resource_type!(r.resource, T => {
-                resource::handle::<T>(srv.clone(), rr, req).await
+                warning::recorded(resource::handle::<T>(srv.clone(), rr, req)).await
             });
             (verb, r.resource.info().plural, resp)
         }
         Route::Bindings { version, namespace } => (
             "create",
             "bindings",
-            binding::handle(&srv, version, namespace, None, &query, req).await,
+            warning::recorded(async {
+                (
+                    (),
+                    binding::handle(&srv, version, namespace, None, &query, req).await,
+                )
+            })
+            .await
+            .1,
         ),
         Route::Healthz => ("get", "healthz", healthz(&srv).await),
         Route::Metrics => (

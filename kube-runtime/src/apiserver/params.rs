@@ -2,7 +2,7 @@
 //! of any parameter the server knows answers 400 with a Status naming the parameter, whether
 //! the request uses it or not. Unknown parameters are ignored, as in Kubernetes.
 
-use super::decode::{bad_field, propagation_policy};
+use super::decode::{bad_field, propagation_policy, FieldValidation};
 use super::router::Version;
 use crate::registry::ListOptions;
 use kube_core::deletion::PropagationPolicy;
@@ -66,6 +66,9 @@ pub struct Params {
     pub allow_watch_bookmarks: bool,
     /// `includeObject` (Table responses): what each row carries; `Metadata` by default.
     pub include_object: IncludeObject,
+    /// `fieldValidation` (create, update, patch): when absent or empty, `Warn` on v1 (as in
+    /// current Kubernetes) and `Ignore` on v1beta1 (as that API always behaved).
+    pub field_validation: FieldValidation,
 }
 
 impl Params {
@@ -121,7 +124,21 @@ impl Params {
             Some(v) => parse_bool("allowWatchBookmarks", v)?,
             None => false,
         };
+        let field_validation = match query.get("fieldValidation") {
+            None => FieldValidation::default_for(version),
+            Some(v) if v.is_empty() => FieldValidation::default_for(version),
+            Some(v) => FieldValidation::parse(v).ok_or_else(|| {
+                bad_field(
+                    "fieldValidation",
+                    format!(
+                        "invalid value {v:?}: must be one of {}",
+                        FieldValidation::VALUES.join(", ")
+                    ),
+                )
+            })?,
+        };
         Ok(Params {
+            field_validation,
             allow_watch_bookmarks,
             include_object: query
                 .get("includeObject")
@@ -314,6 +331,8 @@ mod tests {
             ("fieldManager", "nul\0"),
             ("fieldManager", "nbsp\u{a0}"),
             ("fieldManager", &"m".repeat(129)),
+            ("fieldValidation", "strict"),
+            ("fieldValidation", "Error"),
         ];
         for (name, value) in cases {
             let err = Params::parse(&query(&[(name, value)]), Version::V1)
@@ -398,6 +417,31 @@ mod tests {
         assert_eq!(p.paging(), want);
         let p = Params::parse(&query(&[]), Version::V1).expect("valid");
         assert_eq!(p.paging(), PagingParams::default());
+    }
+
+    #[test]
+    fn field_validation_defaults_to_warn_on_v1_and_ignore_on_v1beta1() {
+        use FieldValidation::*;
+        let cases = [
+            (None, Version::V1, Warn),
+            (Some(""), Version::V1, Warn),
+            (Some("Warn"), Version::V1, Warn),
+            (Some("Strict"), Version::V1, Strict),
+            (Some("Ignore"), Version::V1, Ignore),
+            (None, Version::V1Beta1, Ignore),
+            (Some(""), Version::V1Beta1, Ignore),
+            (Some("Warn"), Version::V1Beta1, Warn),
+            (Some("Strict"), Version::V1Beta1, Strict),
+            (Some("Ignore"), Version::V1Beta1, Ignore),
+        ];
+        for (v, version, want) in cases {
+            let q = v
+                .map(|v| ("fieldValidation", v))
+                .into_iter()
+                .collect::<Vec<_>>();
+            let p = Params::parse(&query(&q), version).expect("valid");
+            assert_eq!(p.field_validation, want, "{v:?} {version:?}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::resource::Served;
 use super::router::Version;
 use super::ApiServer;
 use crate::registry::Registry;
+use kube_core::decode::StrictErrors;
 use kube_core::error::ApiError;
 use kube_core::patch::{self, Operation, PatchError};
 use kube_core::status::{REASON_BAD_REQUEST, REASON_INVALID};
@@ -152,6 +153,8 @@ pub struct Target<'a> {
     pub status: bool,
     /// The registry the patch reads and writes through (a dry-run view for `dryRun=All`).
     pub registry: &'a Registry,
+    /// `fieldValidation`: unknown fields of the patched object and members the patch repeats.
+    pub field_validation: decode::FieldValidation,
 }
 
 /// Serves a PATCH: reads and parses the patch, then applies it with retries on conflict.
@@ -170,10 +173,10 @@ pub async fn patch<T: Served>(
             "strategic merge patch is served on v1 only (v1beta1 never had it); use application/merge-patch+json or application/json-patch+json on v1beta1".into(),
         ));
     }
-    let parsed = read_patch(srv, req).await?;
+    let (parsed, repeated) = read_patch(srv, req, target.field_validation).await?;
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
-        match patch_once::<T>(target, &parsed).await {
+        match patch_once::<T>(target, &parsed, &repeated).await {
             Err(Retry::Conflict(e)) => last = Some(e),
             Err(Retry::Fail(e)) => return Err(e),
             Ok(obj) => return Ok(obj),
@@ -183,16 +186,22 @@ pub async fn patch<T: Served>(
 }
 
 /// Reads and parses a PATCH request's body by its content type (415 for an unsupported one,
-/// 400 for a malformed patch).
+/// 400 for a malformed patch), with the members the patch itself repeats (and, for a JSON
+/// Patch, the unknown members of its operations) under field validation `mode`.
 pub async fn read_patch(
     srv: &ApiServer,
     req: hyper::Request<hyper::body::Incoming>,
-) -> Result<Arc<Patch>, ApiError> {
+    mode: decode::FieldValidation,
+) -> Result<(Arc<Patch>, StrictErrors), ApiError> {
     let ptype = PatchType::from_content_type(content_type(&req))?;
     let body = collect_body(req, srv.config.max_body_bytes).await?;
-    Ok(Arc::new(
-        decode::off_runtime(body, move |b| ptype.parse(b)).await?,
-    ))
+    decode::off_runtime(body, move |b| {
+        Ok((
+            Arc::new(ptype.parse(b)?),
+            decode::patch_duplicates(b, ptype == PatchType::Json, mode),
+        ))
+    })
+    .await
 }
 
 /// The outcome of one attempt that did not succeed.
@@ -203,7 +212,11 @@ enum Retry {
     Fail(ApiError),
 }
 
-async fn patch_once<T: Served>(t: &Target<'_>, patch: &Arc<Patch>) -> Result<T, Retry> {
+async fn patch_once<T: Served>(
+    t: &Target<'_>,
+    patch: &Arc<Patch>,
+    repeated: &StrictErrors,
+) -> Result<T, Retry> {
     let current: T = t
         .registry
         .get(t.namespace, t.name)
@@ -211,16 +224,19 @@ async fn patch_once<T: Served>(t: &Target<'_>, patch: &Arc<Patch>) -> Result<T, 
         .map_err(Retry::Fail)?;
     let read_rv = current.meta().resource_version.clone();
     let (version, resource, patch) = (t.version, t.resource, Arc::clone(patch));
+    let (mode, repeated) = (t.field_validation, repeated.clone());
     // Applying and decoding are proportional to the object's size: off the I/O threads.
-    let mut obj: T =
-        tokio::task::spawn_blocking(move || patched::<T>(&current, &patch, version, resource))
-            .await
-            .map_err(|e| {
-                Retry::Fail(ApiError::Internal(format!(
-                    "applying the patch failed: {e}"
-                )))
-            })?
-            .map_err(Retry::Fail)?;
+    let (mut obj, warnings): (T, _) = tokio::task::spawn_blocking(move || {
+        patched::<T>(&current, &patch, version, resource, mode, repeated)
+    })
+    .await
+    .map_err(|e| {
+        Retry::Fail(ApiError::Internal(format!(
+            "applying the patch failed: {e}"
+        )))
+    })?
+    .map_err(Retry::Fail)?;
+    super::warning::add_all(warnings);
     // A patch that leaves the resourceVersion alone (or removes it) is written against the
     // revision it was applied to, and may be retried; one that sets another is a precondition.
     let pinned = !obj.meta().resource_version.is_empty() && obj.meta().resource_version != read_rv;
@@ -242,13 +258,17 @@ async fn patch_once<T: Served>(t: &Target<'_>, patch: &Arc<Patch>) -> Result<T, 
 }
 
 /// The object `patch` makes of `current`: the patch is applied to its JSON in `version`, and
-/// the result is decoded as an update body of that version would be.
+/// the result is decoded as an update body of that version would be; field validation
+/// (`mode`) covers the members the patch repeats and the patched object's unknown fields,
+/// answering the warnings to send.
 fn patched<T: Served>(
     current: &T,
     patch: &Patch,
     version: Version,
     resource: ResourceKind,
-) -> Result<T, ApiError> {
+    mode: decode::FieldValidation,
+    mut found: StrictErrors,
+) -> Result<(T, Vec<String>), ApiError> {
     let mut doc = match version {
         Version::V1 => serde_json::to_value(current)
             .map_err(|e| ApiError::Internal(format!("encoding the object: {e}")))?,
@@ -258,13 +278,21 @@ fn patched<T: Served>(
         &mut doc,
         strategic_merge::schema_for_kind(resource.info().kind),
     )?;
+    // Through the text, so the patched document meets a body's limits (depth, an object).
     let bytes = serde_json::to_vec(&doc)
         .map_err(|e| ApiError::Internal(format!("encoding the patched object: {e}")))?;
-    let mut obj: T = decode::decode_object::<T>(&bytes, false, version, resource)?;
+    let doc = decode::decode_document(&bytes, false)?;
+    let (mut obj, unknown) = decode::decode_value::<T>(doc, version, resource, mode.checks())?;
+    found.extend(unknown);
+    let on = decode::Checked::Patch {
+        kind: resource.info().kind,
+        name: &current.meta().name,
+    };
+    let warnings = decode::check_fields(mode, &found, on)?;
     if version == Version::V1Beta1 {
         kube_core::v1beta1::keep_v1_only_metadata(current.meta(), obj.meta_mut());
     }
-    Ok(obj)
+    Ok((obj, warnings))
 }
 
 #[cfg(test)]

@@ -106,7 +106,7 @@ pub async fn handle<T: Served>(
         (Endpoint::Scale, _) => {
             let ns = item_namespace(&c);
             let rc = c.route.name.as_deref().unwrap_or_default();
-            super::scale::handle(&srv, &c.registry, &ns, rc, req).await
+            super::scale::handle(&srv, &c.registry, &ns, rc, c.params.field_validation, req).await
         }
         (Endpoint::Status, "get") => get::<T>(&srv, &c).await,
         (Endpoint::Status | Endpoint::Item, "patch") => {
@@ -345,7 +345,8 @@ async fn get<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBody
 }
 
 /// Reads and decodes a request body into `T` (strictly, off the I/O threads when large),
-/// checking `kind` and `apiVersion` against the route.
+/// checking `kind` and `apiVersion` against the route, under the request's field validation
+/// (warnings recorded for the response; `Strict` refusals returned).
 async fn decode_body<T: Served>(
     srv: &ApiServer,
     c: &Ctx<'_>,
@@ -353,10 +354,13 @@ async fn decode_body<T: Served>(
 ) -> Result<T, ApiError> {
     let (body, yaml) = read_body(req, srv.config.max_body_bytes).await?;
     let (version, resource) = (c.route.version, c.route.resource);
-    decode::off_runtime(body, move |b| {
-        decode::decode_object::<T>(b, yaml, version, resource)
+    let mode = c.params.field_validation;
+    let (obj, warnings) = decode::off_runtime(body, move |b| {
+        decode::decode_object_checked::<T>(b, yaml, version, resource, mode)
     })
-    .await
+    .await?;
+    super::warning::add_all(warnings);
+    Ok(obj)
 }
 
 async fn create<T: Served>(
@@ -430,6 +434,7 @@ async fn patch<T: Served>(
         name: c.route.name.as_deref().unwrap_or_default(),
         status,
         registry: &c.registry,
+        field_validation: c.params.field_validation,
     };
     let patched: T = super::patch::patch(srv, &target, req).await?;
     Ok(object_response(c.route.version, StatusCode::OK, &patched))

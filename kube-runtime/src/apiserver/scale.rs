@@ -4,38 +4,43 @@
 //! `spec.replicas` through [`crate::registry::Registry::update_scale`]; PATCH applies a merge
 //! or JSON patch to the current scale's JSON, decodes the result the same way and writes it
 //! against the revision it read, retrying on conflict unless the patch pins a resourceVersion.
+//! Both follow the request's `fieldValidation` as the object's own PUT and PATCH do.
 
 use super::body::ApiBody;
 use super::codec::{json_response, read_body};
-use super::decode::{self, bad_field};
+use super::decode::{self, bad_field, Checked, FieldValidation};
 use super::patch::{read_patch, Patch, MAX_ATTEMPTS};
 use super::ApiServer;
 use crate::registry::Registry;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
+use kube_core::decode::StrictErrors;
 use kube_core::error::ApiError;
 use kube_core::scale::{Scale, SCALE_API_VERSION, SCALE_KIND};
 use serde_json::Value;
 
 /// Serves `GET`, `PUT` and `PATCH` on `replicationcontrollers/{name}/scale` in `namespace`,
-/// through `registry` (the server's, or its dry-run view).
+/// through `registry` (the server's, or its dry-run view), under field validation `mode`.
 pub async fn handle(
     srv: &ApiServer,
     registry: &Registry,
     namespace: &str,
     name: &str,
+    mode: FieldValidation,
     req: Request<Incoming>,
 ) -> Result<Response<ApiBody>, ApiError> {
     let scale = match *req.method() {
         Method::GET => registry.get_scale(namespace, name).await?,
         Method::PUT => {
             let (body, yaml) = read_body(req, srv.config.max_body_bytes).await?;
-            let scale = decode::off_runtime(body, move |b| decode_scale(b, yaml)).await?;
+            let (scale, warnings) =
+                decode::off_runtime(body, move |b| decode_scale_checked(b, yaml, mode)).await?;
+            super::warning::add_all(warnings);
             registry.update_scale(namespace, name, &scale).await?
         }
         _ => {
-            let p = read_patch(srv, req).await?;
-            patch(registry, namespace, name, &p).await?
+            let (p, repeated) = read_patch(srv, req, mode).await?;
+            patch(registry, namespace, name, &p, mode, &repeated).await?
         }
     };
     Ok(json_response(StatusCode::OK, &scale))
@@ -48,6 +53,8 @@ async fn patch(
     namespace: &str,
     name: &str,
     patch: &Patch,
+    mode: FieldValidation,
+    repeated: &StrictErrors,
 ) -> Result<Scale, ApiError> {
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
@@ -59,7 +66,15 @@ async fn patch(
             &mut doc,
             kube_core::strategic_merge::schema_for_kind("Scale"),
         )?;
-        let mut scale = scale_from_value(&doc)?;
+        let (scale, unknown) = scale_from_value(&doc, mode)?;
+        let mut found = repeated.clone();
+        found.extend(unknown);
+        let on = Checked::Patch {
+            kind: SCALE_KIND,
+            name,
+        };
+        super::warning::add_all(decode::check_fields(mode, &found, on)?);
+        let mut scale = scale;
         let pinned = !scale.metadata.resource_version.is_empty()
             && scale.metadata.resource_version != read_rv;
         if scale.metadata.resource_version.is_empty() {
@@ -73,13 +88,31 @@ async fn patch(
     Err(last.unwrap_or_else(|| ApiError::Internal("patch was never attempted".into())))
 }
 
-/// Decodes a `Scale` body (JSON or YAML) strictly; `kind` and `apiVersion`, when present, must
-/// be `Scale` and `autoscaling/v1`.
-pub fn decode_scale(body: &[u8], yaml_declared: bool) -> Result<Scale, ApiError> {
-    scale_from_value(&decode::decode_document(body, yaml_declared)?)
+/// Decodes a `Scale` body (JSON or YAML) strictly (`kind` and `apiVersion`, when present, must
+/// be `Scale` and `autoscaling/v1`) under a field validation mode: the scale and the warnings
+/// to send, or (`Strict`) a 400 naming every unknown and repeated field.
+pub fn decode_scale_checked(
+    body: &[u8],
+    yaml_declared: bool,
+    mode: FieldValidation,
+) -> Result<(Scale, Vec<String>), ApiError> {
+    let (value, mut found) = decode::decode_document_checked(body, yaml_declared, mode.checks())?;
+    let (scale, unknown) = scale_from_value(&value, mode)?;
+    found.extend(unknown);
+    let on = Checked::Body {
+        kind: SCALE_KIND,
+        version: SCALE_API_VERSION,
+    };
+    let warnings = decode::check_fields(mode, &found, on)?;
+    Ok((scale, warnings))
 }
 
-fn scale_from_value(value: &Value) -> Result<Scale, ApiError> {
+/// Checks `kind` and `apiVersion` and decodes a scale strictly, with its unknown members
+/// when `mode` looks for them.
+fn scale_from_value(
+    value: &Value,
+    mode: FieldValidation,
+) -> Result<(Scale, StrictErrors), ApiError> {
     if let Some(kind) = value.get("kind") {
         if kind.as_str() != Some(SCALE_KIND) {
             return Err(ApiError::BadRequest(format!(
@@ -94,17 +127,58 @@ fn scale_from_value(value: &Value) -> Result<Scale, ApiError> {
             )));
         }
     }
-    kube_core::decode::from_value::<Scale>(value).map_err(|e| {
+    let (scale, unknown) = if mode.checks() {
+        kube_core::decode::from_value_reporting::<Scale>(value)
+    } else {
+        (
+            kube_core::decode::from_value::<Scale>(value),
+            StrictErrors::default(),
+        )
+    };
+    let scale = scale.map_err(|e| {
         bad_field(
             &e.field,
             format!("the body is not a valid {SCALE_KIND}: {}", e.message),
         )
-    })
+    })?;
+    Ok((scale, unknown))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decode_scale(body: &[u8], yaml: bool) -> Result<Scale, ApiError> {
+        decode_scale_checked(body, yaml, FieldValidation::Ignore).map(|(s, _)| s)
+    }
+
+    #[test]
+    fn scale_bodies_follow_field_validation() {
+        let body = br#"{"spec": {"replicas": 2, "replicas": 3, "replica": 1}}"#;
+        let (scale, warnings) =
+            decode_scale_checked(body, false, FieldValidation::Warn).expect("warn");
+        assert_eq!(scale.spec.replicas, 3);
+        assert_eq!(
+            warnings,
+            [
+                r#"duplicate field "spec.replicas""#,
+                r#"unknown field "spec.replica""#
+            ]
+        );
+        let (_, warnings) =
+            decode_scale_checked(body, false, FieldValidation::Ignore).expect("ignore");
+        assert!(warnings.is_empty());
+        let st = decode_scale_checked(body, false, FieldValidation::Strict)
+            .expect_err("strict")
+            .to_status();
+        assert_eq!(
+            (st.code, st.message.as_str()),
+            (
+                400,
+                r#"Scale in version "autoscaling/v1" cannot be handled as a Scale: strict decoding error: duplicate field "spec.replicas", unknown field "spec.replica""#
+            )
+        );
+    }
 
     #[test]
     fn scale_bodies_are_decoded_strictly() {

@@ -16,6 +16,7 @@ use kube_core::Object;
 use kube_core::{Binding, DeleteOptions, ResourceKind, Scale, Status};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Timeouts of an [`HttpClient`].
@@ -340,12 +341,17 @@ fn scale_path(namespace: &str, name: &str) -> String {
     ) + "/scale"
 }
 
+/// What is done with each `Warning` an API server answers (its text).
+pub type WarningHandler = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// An HTTP client bound to one API server.
 #[derive(Clone)]
 pub struct HttpClient {
     base: String,
     client: Client<HttpConnector, Full<Bytes>>,
     config: HttpClientConfig,
+    /// Where the server's warnings go; logged at warn level when unset.
+    on_warning: Option<WarningHandler>,
 }
 
 impl HttpClient {
@@ -389,7 +395,31 @@ impl HttpClient {
             base,
             client,
             config,
+            on_warning: None,
         })
+    }
+
+    /// Hands every `Warning` the server answers (e.g. `unknown field "spec.foo"` under
+    /// `fieldValidation=Warn`) to `handler` instead of logging it; kubecfg prints them as
+    /// kubectl does.
+    pub fn with_warning_handler(mut self, handler: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.on_warning = Some(Arc::new(handler));
+        self
+    }
+
+    /// Surfaces the `Warning` headers of a response (RFC 7234, `299 - "text"`).
+    fn warnings(&self, headers: &hyper::HeaderMap) {
+        let texts = headers
+            .get_all(hyper::header::WARNING)
+            .iter()
+            .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
+            .filter_map(crate::apiserver::warning::parse_header);
+        for text in texts {
+            match &self.on_warning {
+                Some(handler) => handler(&text),
+                None => tracing::warn!(server = %self.base, "{text}"),
+            }
+        }
     }
 
     /// The server's base URL.
@@ -422,6 +452,7 @@ impl HttpClient {
                     source,
                 })?;
             let status = resp.status();
+            self.warnings(resp.headers());
             let bytes = resp
                 .into_body()
                 .collect()
@@ -459,6 +490,7 @@ impl HttpClient {
             Err(_) => return Err(timed_out(&url, limit)),
         };
         let status = resp.status();
+        self.warnings(resp.headers());
         if status.is_success() {
             return Ok(resp.into_body());
         }

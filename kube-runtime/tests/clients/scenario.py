@@ -213,6 +213,17 @@ def main(server):
         body = resp.read().decode()
         assert resp.status == 400 and "bogusField" in body, (resp.status, body)
         expect_status(404, "NotFound", lambda: v1.read_namespaced_pod("bad", NS))
+        # Warn (the default): accepted (a dry run here), one Warning header per field.
+        resp = api.rest_client.request(
+            "POST",
+            f"{server}/api/v1/namespaces/{NS}/pods?dryRun=All",
+            headers={"Content-Type": "application/json"},
+            body=manifest("bad-pod.yaml"),
+        )
+        body = resp.read().decode()
+        warning = resp.headers.get("Warning")
+        assert resp.status == 201, (resp.status, body)
+        assert warning == '299 - "unknown field \\"spec.bogusField\\""', warning
         ok("field validation")
 
     # namespaces.

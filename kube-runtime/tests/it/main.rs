@@ -15,6 +15,7 @@ mod etcd;
 mod events;
 mod fake_runtime;
 mod faulty_store;
+mod field_validation;
 mod garbage_collector;
 mod graceful_delete;
 mod hostile;

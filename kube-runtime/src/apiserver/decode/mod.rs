@@ -8,15 +8,24 @@
 //! mismatch (an array for an object, an object for a string, a number out of range) with a
 //! 400 naming the field path. Bodies above [`BLOCKING_THRESHOLD`] are decoded on tokio's
 //! blocking pool ([`off_runtime`]), so no body can stall the I/O threads.
+//!
+//! Field validation (`fieldValidation=Strict|Warn|Ignore`, [`FieldValidation`]): unless it
+//! is `Ignore`, the parse also finds members repeated in one object (JSON and YAML) and the
+//! typed decode the members the type does not know (for v1beta1, those of the v1beta1
+//! document); [`check_fields`] turns what was found into warnings (`Warn`, the default on v1
+//! as in Kubernetes; v1beta1 defaults to `Ignore`, as it always behaved) or a refusal naming
+//! every field (`Strict`). [`strict_fields`] is the one call for a path that has a parsed
+//! body of its own (server-side apply).
 
 pub mod yaml;
 
 use super::resource::Served;
 use super::router::Version;
 use bytes::Bytes;
+use kube_core::decode::{StrictErrors, StrictKind};
 use kube_core::deletion::{Preconditions, PropagationPolicy};
 use kube_core::error::ApiError;
-use kube_core::status::{StatusCause, StatusDetails, REASON_BAD_REQUEST};
+use kube_core::status::{StatusCause, StatusDetails, REASON_BAD_REQUEST, REASON_INVALID};
 use kube_core::v1beta1::V1Beta1;
 use kube_core::validation::FieldError;
 use kube_core::{Binding, DeleteOptions, ResourceKind, Status};
@@ -75,8 +84,155 @@ pub fn bad_field(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::Other(Box::new(st))
 }
 
+/// What the server does about unknown and repeated fields of a body (`fieldValidation`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldValidation {
+    /// Refuse the request, naming every such field.
+    Strict,
+    /// Accept it, with a `Warning` header per field (Kubernetes' default since 1.27).
+    #[default]
+    Warn,
+    /// Accept it silently (unknown fields are dropped, the last repeated member wins).
+    Ignore,
+}
+
+impl FieldValidation {
+    /// The accepted values of the parameter.
+    pub const VALUES: [&'static str; 3] = ["Strict", "Warn", "Ignore"];
+
+    /// The mode when the request names none: `Warn` on v1 (current Kubernetes' default),
+    /// `Ignore` on v1beta1, which never looked at unknown fields.
+    pub fn default_for(version: Version) -> FieldValidation {
+        match version {
+            Version::V1 => FieldValidation::Warn,
+            Version::V1Beta1 => FieldValidation::Ignore,
+        }
+    }
+
+    /// The mode a `fieldValidation` value names (case-sensitive, as in Kubernetes).
+    pub fn parse(v: &str) -> Option<FieldValidation> {
+        match v {
+            "Warn" => Some(FieldValidation::Warn),
+            "Strict" => Some(FieldValidation::Strict),
+            "Ignore" => Some(FieldValidation::Ignore),
+            _ => None,
+        }
+    }
+
+    /// Whether unknown and repeated fields are looked for at all.
+    pub fn checks(self) -> bool {
+        self != FieldValidation::Ignore
+    }
+}
+
+/// What a field validation failure is reported as.
+#[derive(Clone, Copy, Debug)]
+pub enum Checked<'a> {
+    /// A create or update body: 400 BadRequest, `{kind} in version "{version}" cannot be handled as a {kind}: strict decoding error: ...`.
+    Body {
+        /// The kind in the route's version (`Pod`, `Minion`).
+        kind: &'a str,
+        /// The route's version (`v1`, `v1beta1`, `coordination.k8s.io/v1`).
+        version: &'a str,
+    },
+    /// A patch (its body and the patched object): 422 Invalid on the field `patch`, as Kubernetes answers.
+    Patch {
+        /// The object's kind.
+        kind: &'a str,
+        /// The object's name.
+        name: &'a str,
+    },
+}
+
+/// Applies a field validation mode to what was found: the warnings to send (`Warn`; none for
+/// `Ignore` or when nothing was found), or, for `Strict`, the refusal, whose message and
+/// Status causes name every field (`FieldValueInvalid` for an unknown one,
+/// `FieldValueDuplicate` for a repeated one). Nothing has been stored when it is called.
+pub fn check_fields(
+    mode: FieldValidation,
+    found: &StrictErrors,
+    on: Checked<'_>,
+) -> Result<Vec<String>, ApiError> {
+    if found.is_empty() || mode == FieldValidation::Ignore {
+        return Ok(Vec::new());
+    }
+    if mode == FieldValidation::Warn {
+        return Ok(found.messages());
+    }
+    let causes = found
+        .errors
+        .iter()
+        .map(|e| StatusCause {
+            reason: match e.kind {
+                StrictKind::Unknown => "FieldValueInvalid",
+                StrictKind::Duplicate => "FieldValueDuplicate",
+            }
+            .into(),
+            message: e.to_string(),
+            field: e.field.clone(),
+        })
+        .collect();
+    let mut st = match on {
+        Checked::Body { kind, version } => Status::failure(
+            400,
+            REASON_BAD_REQUEST,
+            format!("{kind} in version {version:?} cannot be handled as a {kind}: {found}"),
+        ),
+        Checked::Patch { kind, name } => Status::failure(
+            422,
+            REASON_INVALID,
+            format!("{kind} {name:?} is invalid: patch: Invalid value: {found}"),
+        ),
+    };
+    st.details = Some(StatusDetails {
+        causes,
+        ..StatusDetails::default()
+    });
+    Err(ApiError::Other(Box::new(st)))
+}
+
+/// The members of a JSON patch body (merge, strategic or JSON Patch) strict decoding refuses,
+/// as Kubernetes reports them before applying it: repeated members, and for a JSON Patch
+/// (`json patch ` before each) members of an operation other than `op`, `path`, `from` and
+/// `value`. Nothing when `mode` is `Ignore` or the body does not parse (refused elsewhere).
+pub fn patch_duplicates(body: &[u8], json_patch: bool, mode: FieldValidation) -> StrictErrors {
+    if !mode.checks() {
+        return StrictErrors::default();
+    }
+    let Ok((doc, mut found)) = kube_core::decode::parse_json(body) else {
+        return StrictErrors::default();
+    };
+    if json_patch {
+        for e in &mut found.errors {
+            e.prefix = "json patch ";
+        }
+        for (i, op) in doc.as_array().into_iter().flatten().enumerate() {
+            for key in op.as_object().into_iter().flat_map(|o| o.keys()) {
+                if !["op", "path", "from", "value"].contains(&key.as_str()) {
+                    found.push(kube_core::decode::StrictError {
+                        prefix: "json patch ",
+                        ..kube_core::decode::StrictError::unknown(format!("[{i}].{key}"))
+                    });
+                }
+            }
+        }
+    }
+    found
+}
+
 /// Parses a JSON or YAML body into a JSON object, within [`MAX_DEPTH`] and the alias budget.
 pub fn decode_document(body: &[u8], yaml_declared: bool) -> Result<Value, ApiError> {
+    decode_document_checked(body, yaml_declared, false).map(|(v, _)| v)
+}
+
+/// [`decode_document`], also reporting the members repeated in one object when `duplicates`
+/// is asked for (YAML bodies always find them; JSON ones only then, as it takes another parser).
+pub fn decode_document_checked(
+    body: &[u8],
+    yaml_declared: bool,
+    duplicates: bool,
+) -> Result<(Value, StrictErrors), ApiError> {
+    let mut found = StrictErrors::default();
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest("the request body is empty".into()));
     }
@@ -87,16 +243,24 @@ pub fn decode_document(body: &[u8], yaml_declared: bool) -> Result<Value, ApiErr
                     "the request body nests deeper than {MAX_DEPTH} levels"
                 )));
             }
-            serde_json::from_slice(body).map_err(|e| {
-                ApiError::BadRequest(format!("the request body is not valid JSON: {e}"))
-            })?
+            let invalid =
+                |e| ApiError::BadRequest(format!("the request body is not valid JSON: {e}"));
+            if duplicates {
+                let (value, dups) = kube_core::decode::parse_json(body).map_err(invalid)?;
+                found = dups;
+                value
+            } else {
+                serde_json::from_slice(body).map_err(invalid)?
+            }
         }
         Format::Yaml => {
             let text = std::str::from_utf8(body)
                 .map_err(|e| ApiError::BadRequest(format!("the request body is not UTF-8: {e}")))?;
-            yaml::to_json(text, MAX_DEPTH).map_err(|e| {
+            let (value, dups) = yaml::to_json_checked(text, MAX_DEPTH).map_err(|e| {
                 ApiError::BadRequest(format!("the request body is not valid YAML: {e}"))
-            })?
+            })?;
+            found = dups;
+            value
         }
     };
     if !value.is_object() {
@@ -104,7 +268,7 @@ pub fn decode_document(body: &[u8], yaml_declared: bool) -> Result<Value, ApiErr
             "the request body must be a JSON or YAML object".into(),
         ));
     }
-    Ok(value)
+    Ok((value, found))
 }
 
 /// Whether a JSON text nests arrays and objects deeper than `max` (strings are skipped;
@@ -145,6 +309,46 @@ pub fn decode_object<T: Served>(
     resource: ResourceKind,
 ) -> Result<T, ApiError> {
     let value = decode_document(body, yaml_declared)?;
+    decode_value::<T>(value, version, resource, false).map(|(obj, _)| obj)
+}
+
+/// [`decode_object`] under a field validation mode: the object and the warnings to send, or
+/// (`Strict`) a 400 naming every unknown and repeated field.
+pub fn decode_object_checked<T: Served>(
+    body: &[u8],
+    yaml_declared: bool,
+    version: Version,
+    resource: ResourceKind,
+    mode: FieldValidation,
+) -> Result<(T, Vec<String>), ApiError> {
+    let (value, mut found) = decode_document_checked(body, yaml_declared, mode.checks())?;
+    let (obj, unknown) = decode_value::<T>(value, version, resource, mode.checks())?;
+    found.extend(unknown);
+    let info = resource.info();
+    let on = match version {
+        Version::V1 => Checked::Body {
+            kind: info.kind,
+            version: info.api_version,
+        },
+        Version::V1Beta1 => Checked::Body {
+            kind: info.v1beta1_kind,
+            version: "v1beta1",
+        },
+    };
+    let warnings = check_fields(mode, &found, on)?;
+    Ok((obj, warnings))
+}
+
+/// Decodes a parsed document for a route: checks `kind` and `apiVersion` against the route's
+/// resource and version and decodes it strictly into `T`, also reporting (when `unknown` is
+/// asked for) the members the type does not know, those of the v1beta1 document on v1beta1.
+/// Server-side apply calls it on the applied configuration, then [`check_fields`].
+pub fn decode_value<T: Served>(
+    value: Value,
+    version: Version,
+    resource: ResourceKind,
+    unknown: bool,
+) -> Result<(T, StrictErrors), ApiError> {
     let info = resource.info();
     let (want_kind, want_version) = match version {
         Version::V1 => (info.kind, info.api_version),
@@ -168,29 +372,72 @@ pub fn decode_object<T: Served>(
             )));
         }
     }
+    use kube_core::decode::{from_v1beta1_reporting, from_value, from_value_reporting};
     match version {
-        Version::V1 => kube_core::decode::from_value::<T>(&value).map_err(|e| {
-            bad_field(
-                &e.field,
-                format!("the body is not a valid {want_kind}: {}", e.message),
-            )
-        }),
-        Version::V1Beta1 => T::from_v1beta1(value).map_err(|e| {
-            bad_field(
-                &e.field,
-                format!("the body is not a valid v1beta1 {want_kind}: {}", e.message),
-            )
-        }),
+        Version::V1 => {
+            let (obj, found) = if unknown {
+                from_value_reporting::<T>(&value)
+            } else {
+                (from_value::<T>(&value), StrictErrors::default())
+            };
+            let obj = obj.map_err(|e| {
+                bad_field(
+                    &e.field,
+                    format!("the body is not a valid {want_kind}: {}", e.message),
+                )
+            })?;
+            Ok((obj, found))
+        }
+        Version::V1Beta1 => {
+            let (obj, found) = if unknown {
+                from_v1beta1_reporting::<T>(value)
+            } else {
+                (T::from_v1beta1(value), StrictErrors::default())
+            };
+            let obj = obj.map_err(|e| {
+                bad_field(
+                    &e.field,
+                    format!("the body is not a valid v1beta1 {want_kind}: {}", e.message),
+                )
+            })?;
+            Ok((obj, found))
+        }
     }
 }
 
-/// Decodes a binding body (v1 `Binding` or the seed's v1beta1 form), strictly.
+/// Field validation of a document a route parsed itself (server-side apply's applied
+/// configuration): the members of `value` that `T` does not know in `version` (paths as
+/// Kubernetes prints them, `spec.containers[0].foo`), after the members its parse found
+/// repeated (`repeated`, from [`decode_document_checked`]); nothing under `Ignore`. Hand the
+/// list to [`check_fields`] for the warnings to record or the `Strict` refusal.
+pub fn strict_fields<T: Served>(
+    value: &Value,
+    version: Version,
+    mode: FieldValidation,
+    repeated: StrictErrors,
+) -> StrictErrors {
+    if !mode.checks() {
+        return StrictErrors::default();
+    }
+    let unknown = match version {
+        Version::V1 => kube_core::decode::from_value_reporting::<T>(value).1,
+        Version::V1Beta1 => kube_core::decode::from_v1beta1_reporting::<T>(value.clone()).1,
+    };
+    let mut found = repeated;
+    found.extend(unknown);
+    found
+}
+
+/// Decodes a binding body (v1 `Binding` or the seed's v1beta1 form), strictly, under a field
+/// validation mode: the binding and the warnings to send, or (`Strict`) a 400 naming every
+/// unknown and repeated field.
 pub fn decode_binding(
     body: &[u8],
     yaml_declared: bool,
     version: Version,
-) -> Result<Binding, ApiError> {
-    let value = decode_document(body, yaml_declared)?;
+    mode: FieldValidation,
+) -> Result<(Binding, Vec<String>), ApiError> {
+    let (value, mut found) = decode_document_checked(body, yaml_declared, mode.checks())?;
     if let Some(kind) = value.get("kind").and_then(|k| k.as_str()) {
         if kind != "Binding" {
             return Err(ApiError::BadRequest(format!(
@@ -198,20 +445,44 @@ pub fn decode_binding(
             )));
         }
     }
-    match version {
-        Version::V1 => kube_core::decode::from_value::<Binding>(&value).map_err(|e| {
-            bad_field(
-                &e.field,
-                format!("the body is not a valid Binding: {}", e.message),
-            )
-        }),
-        Version::V1Beta1 => Binding::from_v1beta1(value).map_err(|e| {
-            bad_field(
-                &e.field,
-                format!("the body is not a valid v1beta1 Binding: {}", e.message),
-            )
-        }),
-    }
+    use kube_core::decode::{from_v1beta1_reporting, from_value, from_value_reporting};
+    let (binding, unknown, version_name) = match version {
+        Version::V1 => {
+            let (b, unknown) = if mode.checks() {
+                from_value_reporting::<Binding>(&value)
+            } else {
+                (from_value::<Binding>(&value), StrictErrors::default())
+            };
+            let b = b.map_err(|e| {
+                bad_field(
+                    &e.field,
+                    format!("the body is not a valid Binding: {}", e.message),
+                )
+            })?;
+            (b, unknown, "v1")
+        }
+        Version::V1Beta1 => {
+            let (b, unknown) = if mode.checks() {
+                from_v1beta1_reporting::<Binding>(value)
+            } else {
+                (Binding::from_v1beta1(value), StrictErrors::default())
+            };
+            let b = b.map_err(|e| {
+                bad_field(
+                    &e.field,
+                    format!("the body is not a valid v1beta1 Binding: {}", e.message),
+                )
+            })?;
+            (b, unknown, "v1beta1")
+        }
+    };
+    found.extend(unknown);
+    let on = Checked::Body {
+        kind: "Binding",
+        version: version_name,
+    };
+    let warnings = check_fields(mode, &found, on)?;
+    Ok((binding, warnings))
 }
 
 /// Decodes a delete request's body (`DeleteOptions`, JSON or YAML): `kind`, when present, must
@@ -319,5 +590,7 @@ where
         .map_err(|e| ApiError::Internal(format!("decoding the body failed: {e}")))?
 }
 
+#[cfg(test)]
+mod field_validation_tests;
 #[cfg(test)]
 mod tests;

@@ -13,7 +13,9 @@
 //! decoded value is then never larger than that of an alias-free document twice the body's
 //! size, which bounds memory and time to a small multiple of the body.
 
+use kube_core::decode::{StrictError, StrictErrors, MAX_PATH_BYTES};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
 
@@ -83,12 +85,20 @@ struct Builder {
     charged: usize,
     budget: usize,
     max_depth: usize,
+    /// Keys repeated in one mapping (the last value wins).
+    duplicates: StrictErrors,
 }
 
 /// Decodes one YAML document into a JSON value, refusing nesting deeper than `max_depth`
 /// collections and alias expansion beyond the body's length plus [`ALIAS_ALLOWANCE`].
 /// An empty stream decodes to `null`.
 pub fn to_json(text: &str, max_depth: usize) -> Result<Value, YamlError> {
+    to_json_checked(text, max_depth).map(|(v, _)| v)
+}
+
+/// [`to_json`], also reporting every key repeated in one mapping (`duplicate field "a.b"`;
+/// the last value wins).
+pub fn to_json_checked(text: &str, max_depth: usize) -> Result<(Value, StrictErrors), YamlError> {
     let mut b = Builder {
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -96,6 +106,7 @@ pub fn to_json(text: &str, max_depth: usize) -> Result<Value, YamlError> {
         charged: 0,
         budget: text.chars().count().saturating_add(ALIAS_ALLOWANCE),
         max_depth,
+        duplicates: StrictErrors::default(),
     };
     let mut documents = 0usize;
     let mut parser = Parser::new_from_str(text);
@@ -153,7 +164,7 @@ pub fn to_json(text: &str, max_depth: usize) -> Result<Value, YamlError> {
             Event::Nothing | Event::StreamStart | Event::DocumentEnd => {}
         }
     }
-    Ok(b.root.unwrap_or(Value::Null))
+    Ok((b.root.unwrap_or(Value::Null), b.duplicates))
 }
 
 impl Builder {
@@ -215,18 +226,72 @@ impl Builder {
             self.charge(len)?;
             self.anchors.insert(anchor, (value.clone(), len.max(1)));
         }
+        let depth = self.stack.len();
         match self.stack.last_mut() {
             None => self.root = Some(value),
             Some(Frame::Seq { items, .. }) => items.push(value),
             Some(Frame::Map { map, key, .. }) => match key.take() {
                 None => *key = Some(key_string(value)?),
-                Some(k) => {
-                    map.insert(k, value);
-                }
+                Some(k) => match map.entry(k) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(value);
+                    }
+                    Entry::Occupied(mut slot) => {
+                        slot.insert(value);
+                        let last = slot.key().clone();
+                        self.duplicate(depth, &last);
+                    }
+                },
             },
         }
         Ok(())
     }
+
+    /// Records a repeated `key` of the mapping at `depth` (the innermost open collection),
+    /// its path rendered only while the report has room, and cut at [`MAX_PATH_BYTES`].
+    fn duplicate(&mut self, depth: usize, key: &str) {
+        if !self.duplicates.has_room() {
+            self.duplicates.omitted += 1;
+            return;
+        }
+        let mut path = String::new();
+        let parents = self.stack.iter().take(depth.saturating_sub(1));
+        for frame in parents {
+            match frame {
+                Frame::Seq { items, .. } => path.push_str(&format!("[{}]", items.len())),
+                Frame::Map { key: Some(k), .. } => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(&k[..floor_boundary(k, MAX_PATH_BYTES + 1)]);
+                }
+                Frame::Map { key: None, .. } => {}
+            }
+            if path.len() > MAX_PATH_BYTES {
+                break;
+            }
+        }
+        if path.len() <= MAX_PATH_BYTES {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&key[..floor_boundary(key, MAX_PATH_BYTES + 1)]);
+        }
+        if path.len() > MAX_PATH_BYTES {
+            path.truncate(floor_boundary(&path, MAX_PATH_BYTES));
+            path.push_str("...");
+        }
+        self.duplicates.push(StrictError::duplicate(path));
+    }
+}
+
+/// The largest char boundary of `s` at or below `at`.
+fn floor_boundary(s: &str, at: usize) -> usize {
+    let mut i = at.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn key_string(v: Value) -> Result<String, YamlError> {

@@ -106,6 +106,17 @@ impl Kubectl {
         String::from_utf8_lossy(&out.stderr).to_string()
     }
 
+    /// The client's minor version (`20` for kubectl 1.20).
+    async fn client_minor(&self) -> u32 {
+        let out = self.ok(&["version", "--client", "-o", "json"]).await;
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        let minor = v["clientVersion"]["minor"].as_str().unwrap_or_default();
+        minor
+            .trim_end_matches('+')
+            .parse()
+            .unwrap_or_else(|e| panic!("kubectl minor version {minor:?}: {e}"))
+    }
+
     /// `get -o json`, parsed.
     async fn json(&self, args: &[&str]) -> Value {
         let mut all = vec!["get"];
@@ -487,10 +498,30 @@ async fn scenarios(bin: &Path) {
         assert!(e.contains("image"), "{e}");
     }
 
-    // field validation: an unknown field is refused by default.
+    // field validation: an unknown field is refused by default. A current kubectl leaves it
+    // to the server (fieldValidation=Strict); kubectl 1.20 checks the OpenAPI document itself.
     if !pending("openapi") && !pending("field-validation") {
         let err = k.fails(&["create", "-f", "bad-pod.yaml"]).await;
         assert!(err.contains("bogusField"), "{err}");
+        if k.client_minor().await >= 25 {
+            let want = r#"Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.bogusField""#;
+            assert!(err.contains(want), "{err}");
+            // --validate=warn: accepted (a server dry run here), the server's warning printed.
+            let args = [
+                "create",
+                "-f",
+                "bad-pod.yaml",
+                "--validate=warn",
+                "--dry-run=server",
+            ];
+            let out = k.run_with(&args, None).await;
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{stderr}");
+            assert!(
+                stderr.contains(r#"Warning: unknown field "spec.bogusField""#),
+                "{stderr}"
+            );
+        }
     }
 
     // paging: every pod, one per page.
