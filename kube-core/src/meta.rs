@@ -63,9 +63,34 @@ pub struct ObjectMeta {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub finalizers: Vec<String>,
     /// Which manager owns which fields, per operation (server-side apply's bookkeeping, written
-    /// by the server on every recorded write; see `crate::managed_fields`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// by the server on every recorded write; see `crate::managed_fields`). A request's empty
+    /// list (`[]`, not an absent one) decodes as Kubernetes' other spelling of a reset, one
+    /// empty entry ([`is_reset_managed_fields`]).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "managed_fields_or_reset"
+    )]
+    #[schemars(with = "Vec<ManagedFieldsEntry>")]
     pub managed_fields: Vec<ManagedFieldsEntry>,
+}
+
+/// Whether `entries` ask a write to reset the managed fields (Kubernetes' `isResetManagedFields`:
+/// `[]` or `[{}]`; `[]` decodes as `[{}]` so that it differs from an absent list, which keeps
+/// the stored entries).
+pub fn is_reset_managed_fields(entries: &[ManagedFieldsEntry]) -> bool {
+    matches!(entries, [e] if *e == ManagedFieldsEntry::default())
+}
+
+/// `metadata.managedFields` as sent: absent or `null` is empty, `[]` is a reset (`[{}]`).
+fn managed_fields_or_reset<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<ManagedFieldsEntry>, D::Error> {
+    let entries = Option::<Vec<ManagedFieldsEntry>>::deserialize(d)?;
+    Ok(match entries {
+        Some(v) if v.is_empty() => vec![ManagedFieldsEntry::default()],
+        other => other.unwrap_or_default(),
+    })
 }
 
 /// `Apply`: the entry of a server-side applier.

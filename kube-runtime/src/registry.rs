@@ -18,7 +18,7 @@ use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
 use kube_core::list::List;
 use kube_core::managed_fields::{self, Scope, UpdateOperation};
-use kube_core::meta::{ListMeta, ManagedFieldsEntry};
+use kube_core::meta::{is_reset_managed_fields, ListMeta, ManagedFieldsEntry};
 use kube_core::paging::{self, ContinueToken, PagePlan, PagingParams, ReadAt};
 use kube_core::store::{
     BoxWatchStream, KeyValue, ListRequest, Revision, StoreEvent, StoreEventKind,
@@ -233,9 +233,15 @@ impl Registry {
                     }],
                 ));
             }
-            if let FieldManager::Update(m) = manager {
-                let zero = zero_value::<T>()?;
-                self.record(&[], zero, &mut o, m, Scope::Main)?;
+            match manager {
+                FieldManager::Update(m) => {
+                    let zero = zero_value::<T>()?;
+                    self.record(&[], zero, &mut o, m, Scope::Main)?;
+                }
+                FieldManager::Unrecorded if is_reset_managed_fields(&o.meta().managed_fields) => {
+                    o.meta_mut().managed_fields.clear();
+                }
+                _ => {}
             }
             let errors = o.validate();
             if !errors.is_empty() {
@@ -523,6 +529,9 @@ impl Registry {
                 obj.meta_mut()
                     .managed_fields
                     .clone_from(&old.meta().managed_fields);
+            }
+            FieldManager::Unrecorded if is_reset_managed_fields(&obj.meta().managed_fields) => {
+                obj.meta_mut().managed_fields.clear();
             }
             _ => {}
         }

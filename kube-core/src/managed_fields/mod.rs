@@ -249,8 +249,8 @@ pub struct UpdateOperation<'a> {
 
 /// The managed fields after a create, update or non-apply patch from `old` to `new` (full
 /// object JSON; for a create, the JSON of an empty object). The entries start from the ones
-/// the request carries (`sent`, a client may edit them; ignored on `/status`) or else the
-/// stored ones; then the fields the write added or modified leave every other manager and
+/// the request carries (`sent`, a client may edit them; ignored on `/status`; a reset,
+/// `[{}]`, starts from none) or else the stored ones; then the fields the write added or modified leave every other manager and
 /// join the writer's `Update` entry (stamped with the time), removed fields leave every set,
 /// empty entries go and the oldest update entries beyond [`MAX_UPDATE_MANAGERS`] merge into
 /// [`ANCIENT_CHANGES`]. Entries that do not decode are dropped, as Kubernetes resets them.
@@ -262,8 +262,10 @@ pub fn record_update(
     schema: &'static [Field],
     op: &UpdateOperation<'_>,
 ) -> Vec<ManagedFieldsEntry> {
-    let base = if sent.is_empty() || op.scope == Scope::Status {
+    let base = if op.scope == Scope::Status || sent.is_empty() {
         stored
+    } else if crate::meta::is_reset_managed_fields(sent) {
+        &[]
     } else {
         sent
     };

@@ -342,6 +342,51 @@ fn sent_entries_replace_the_stored_ones_and_bad_ones_reset() {
 }
 
 #[test]
+fn an_empty_list_resets_and_an_absent_one_keeps() {
+    // (metadata as sent, whether it is a reset, entries decoded)
+    let cases = [
+        (json!({}), false, 0),
+        (json!({"managedFields": null}), false, 0),
+        (json!({"managedFields": []}), true, 1),
+        (json!({"managedFields": [{}]}), true, 1),
+        (
+            json!({"managedFields": [{"manager": "m", "operation": "Update"}]}),
+            false,
+            1,
+        ),
+    ];
+    for (meta, reset, len) in cases {
+        let m: crate::meta::ObjectMeta = serde_json::from_value(meta.clone()).unwrap();
+        assert_eq!(m.managed_fields.len(), len, "{meta}");
+        assert_eq!(
+            crate::meta::is_reset_managed_fields(&m.managed_fields),
+            reset,
+            "{meta}"
+        );
+    }
+    let stored = vec![entry("a", "Update", json!({"f:spec": {"f:x": {}}}))];
+    let reset = vec![ManagedFieldsEntry::default()];
+    let old = json!({"spec": {"x": 1}});
+    let same = record_update(
+        &stored,
+        &reset,
+        old.clone(),
+        old.clone(),
+        pod(),
+        &update_op("m"),
+    );
+    assert!(same.is_empty(), "{same:?}");
+    let new = json!({"spec": {"x": 1, "y": 2}});
+    let got = record_update(&stored, &reset, old, new, pod(), &update_op("m"));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].manager, "m");
+    assert_eq!(
+        got[0].fields_v1,
+        Some(FieldsV1(json!({"f:spec": {"f:y": {}}})))
+    );
+}
+
+#[test]
 fn update_entries_are_capped() {
     let mut stored = Vec::new();
     for i in 0..MAX_UPDATE_MANAGERS {

@@ -340,6 +340,12 @@ async fn bad_applies_change_nothing() {
             "BadRequest",
         ),
     ];
+    let (_, st) = apply(&s, P, "", POD_YAML).await;
+    assert_eq!(
+        st["message"],
+        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+        "{st}"
+    );
     for (query, body, want, reason) in cases {
         let before = s.snapshot().await;
         let (code, st) = apply(&s, P, query, body).await;
@@ -398,4 +404,69 @@ async fn apply_to_status_owns_status_fields() {
     )
     .await;
     assert_eq!(code, 404);
+}
+
+#[tokio::test]
+async fn an_empty_managed_fields_list_resets_them_and_an_absent_one_keeps_them() {
+    let s = TestServer::start().await;
+    let (code, created) = apply(&s, P, "fieldManager=m", POD_YAML).await;
+    assert_eq!(code, 201, "{created}");
+    // Absent: the stored entries stay (clients that do not know managedFields lose nothing).
+    let mut put = created.clone();
+    put["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("managedFields");
+    put["metadata"]["labels"]["x"] = json!("1");
+    let (code, kept) = send(
+        &s,
+        Method::PUT,
+        P,
+        "application/json",
+        &put.to_string(),
+        Some("u/1"),
+    )
+    .await;
+    assert_eq!(code, 200, "{kept}");
+    assert!(entry(&kept, "m", "Apply").is_some(), "{kept}");
+    assert!(entry(&kept, "u", "Update").is_some(), "{kept}");
+    // `[]`: reset; only what this write changes is recorded (Kubernetes' isResetManagedFields).
+    let mut put = kept.clone();
+    put["metadata"]["managedFields"] = json!([]);
+    put["metadata"]["labels"]["y"] = json!("2");
+    let (code, reset) = send(
+        &s,
+        Method::PUT,
+        P,
+        "application/json",
+        &put.to_string(),
+        Some("u/1"),
+    )
+    .await;
+    assert_eq!(code, 200, "{reset}");
+    assert_eq!(
+        reset["metadata"]["managedFields"].as_array().map(Vec::len),
+        Some(1),
+        "{reset}"
+    );
+    let e = entry(&reset, "u", "Update").expect("the resetting writer");
+    assert_eq!(
+        e["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {"f:y": {}}}})
+    );
+    // A patch that empties them and changes nothing else leaves none.
+    let (code, cleared) = send(
+        &s,
+        Method::PATCH,
+        P,
+        "application/merge-patch+json",
+        r#"{"metadata":{"managedFields":[]}}"#,
+        Some("u/1"),
+    )
+    .await;
+    assert_eq!(code, 200, "{cleared}");
+    assert!(
+        cleared["metadata"].get("managedFields").is_none(),
+        "{cleared}"
+    );
 }
