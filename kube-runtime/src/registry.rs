@@ -236,7 +236,7 @@ impl Registry {
             match manager {
                 FieldManager::Update(m) => {
                     let zero = zero_value::<T>()?;
-                    self.record(&[], zero, &mut o, m, Scope::Main)?;
+                    self.record(&[], zero, &mut o, m, Scope::Main, true)?;
                 }
                 FieldManager::Unrecorded if is_reset_managed_fields(&o.meta().managed_fields) => {
                     o.meta_mut().managed_fields.clear();
@@ -523,6 +523,7 @@ impl Registry {
                     &mut obj,
                     m,
                     Scope::Main,
+                    false,
                 )?;
             }
             FieldManager::Unrecorded if obj.meta().managed_fields.is_empty() => {
@@ -584,7 +585,7 @@ impl Registry {
                     let old_value = to_value(current)?;
                     let stored = current.meta().managed_fields.clone();
                     current.copy_status_from(&obj);
-                    self.record(&stored, old_value, current, m, Scope::Status)?;
+                    self.record(&stored, old_value, current, m, Scope::Status, false)?;
                 }
                 FieldManager::Precomputed => {
                     current.copy_status_from(&obj);
@@ -601,7 +602,8 @@ impl Registry {
     }
 
     /// Records an `Update` by `manager` of `new` (whose entries are the ones sent) over an
-    /// object whose JSON was `old_value` and entries `stored`.
+    /// object whose JSON was `old_value` and entries `stored` (`creating`: a create, which
+    /// starts tracking; an update of an untracked object does not).
     fn record<T: Strategy>(
         &self,
         stored: &[ManagedFieldsEntry],
@@ -609,6 +611,7 @@ impl Registry {
         new: &mut T,
         manager: &str,
         scope: Scope,
+        creating: bool,
     ) -> Result<(), ApiError> {
         let sent = std::mem::take(&mut new.meta_mut().managed_fields);
         let new_value = to_value(new)?;
@@ -625,6 +628,7 @@ impl Registry {
                 api_version: info.api_version,
                 scope,
                 time: &time,
+                creating,
             },
         );
         Ok(())

@@ -40,6 +40,9 @@ use crate::strategic_merge::Field;
 use serde_json::Value;
 use walk::Ty;
 
+/// The manager that the first apply to an untracked object gives the object's fields to
+/// (Kubernetes' skipNonAppliedManager), so that the apply conflicts with what it changes.
+pub const BEFORE_FIRST_APPLY: &str = "before-first-apply";
 /// Update entries kept before the oldest are merged into [`ANCIENT_CHANGES`] (Kubernetes' cap).
 pub const MAX_UPDATE_MANAGERS: usize = 10;
 /// The manager the oldest update entries are merged into.
@@ -245,6 +248,9 @@ pub struct UpdateOperation<'a> {
     pub scope: Scope,
     /// RFC 3339 time of the write.
     pub time: &'a str,
+    /// Whether the write creates the object: a create starts tracking, an update of an
+    /// object without entries (never tracked, or reset) leaves it untracked.
+    pub creating: bool,
 }
 
 /// The managed fields after a create, update or non-apply patch from `old` to `new` (full
@@ -254,6 +260,8 @@ pub struct UpdateOperation<'a> {
 /// join the writer's `Update` entry (stamped with the time), removed fields leave every set,
 /// empty entries go and the oldest update entries beyond [`MAX_UPDATE_MANAGERS`] merge into
 /// [`ANCIENT_CHANGES`]. Entries that do not decode are dropped, as Kubernetes resets them.
+/// An update that starts from no entries records none (`op.creating` aside), as Kubernetes'
+/// skipNonAppliedManager: a reset clears them, and an apply starts tracking again.
 pub fn record_update(
     stored: &[ManagedFieldsEntry],
     sent: &[ManagedFieldsEntry],
@@ -270,6 +278,10 @@ pub fn record_update(
         sent
     };
     let mut managers = decode(base).or_else(|_| decode(stored)).unwrap_or_default();
+    if managers.is_empty() && !op.creating {
+        // Kubernetes' skipNonAppliedManager: an untracked object stays so until an apply.
+        return Vec::new();
+    }
     strip_value(&mut old, op.scope);
     strip_value(&mut new, op.scope);
     let c = compare(&old, &new, schema, op.scope);

@@ -14,7 +14,10 @@ use super::resource::Served;
 use super::router::Version;
 use crate::registry::FieldManager;
 use kube_core::error::ApiError;
-use kube_core::managed_fields::{self, ApplyError, ApplyRequest, Scope};
+use kube_core::managed_fields::{
+    self, ApplyError, ApplyRequest, Scope, UpdateOperation, BEFORE_FIRST_APPLY,
+};
+use kube_core::meta::ManagedFieldsEntry;
 use kube_core::status::{StatusCause, StatusDetails, REASON_CONFLICT};
 use kube_core::strategic_merge::schema_for_kind;
 use kube_core::Status;
@@ -122,14 +125,24 @@ fn applied<T: Served>(
     )?;
     let live_value = serde_json::to_value(&live)
         .map_err(|e| ApiError::Internal(format!("encoding the object: {e}")))?;
+    let schema = schema_for_kind(info.kind);
+    let scope = if status { Scope::Status } else { Scope::Main };
+    let before_first_apply;
+    let managed = if exists && live.meta().managed_fields.is_empty() {
+        before_first_apply =
+            untracked_fields::<T>(&live_value, schema, info.api_version, scope, time)?;
+        &before_first_apply
+    } else {
+        &live.meta().managed_fields
+    };
     let req = ApplyRequest {
         live: &live_value,
-        managed: &live.meta().managed_fields,
+        managed,
         config,
-        schema: schema_for_kind(info.kind),
+        schema,
         manager,
         api_version: info.api_version,
-        scope: if status { Scope::Status } else { Scope::Main },
+        scope,
         force,
         time,
     };
@@ -142,6 +155,37 @@ fn applied<T: Served>(
     let mut obj: T = decode::decode_object::<T>(&bytes, false, Version::V1, resource)?;
     obj.meta_mut().managed_fields = out.managed_fields;
     Ok(Outcome::Write(obj))
+}
+
+/// The entries of an object nobody's fields are tracked on (never tracked, or reset) at its
+/// first apply: an `Update` by [`BEFORE_FIRST_APPLY`] owning everything it holds, as
+/// Kubernetes' skipNonAppliedManager records, so the apply conflicts with what it changes.
+fn untracked_fields<T: Served>(
+    live: &Value,
+    schema: &'static [kube_core::strategic_merge::Field],
+    api_version: &str,
+    scope: Scope,
+    time: &str,
+) -> Result<Vec<ManagedFieldsEntry>, ApiError> {
+    let mut zero = T::default();
+    zero.set_type_meta();
+    let zero = serde_json::to_value(&zero)
+        .map_err(|e| ApiError::Internal(format!("encoding an empty object: {e}")))?;
+    let op = UpdateOperation {
+        manager: BEFORE_FIRST_APPLY,
+        api_version,
+        scope,
+        time,
+        creating: true,
+    };
+    Ok(managed_fields::record_update(
+        &[],
+        &[],
+        zero,
+        live.clone(),
+        schema,
+        &op,
+    ))
 }
 
 /// An applied configuration names its kind, version and object (400 otherwise).

@@ -407,7 +407,7 @@ async fn apply_to_status_owns_status_fields() {
 }
 
 #[tokio::test]
-async fn an_empty_managed_fields_list_resets_them_and_an_absent_one_keeps_them() {
+async fn an_empty_managed_fields_list_resets_them_an_absent_one_keeps_them_and_apply_restarts() {
     let s = TestServer::start().await;
     let (code, created) = apply(&s, P, "fieldManager=m", POD_YAML).await;
     assert_eq!(code, 201, "{created}");
@@ -430,11 +430,26 @@ async fn an_empty_managed_fields_list_resets_them_and_an_absent_one_keeps_them()
     assert_eq!(code, 200, "{kept}");
     assert!(entry(&kept, "m", "Apply").is_some(), "{kept}");
     assert!(entry(&kept, "u", "Update").is_some(), "{kept}");
-    // `[]`: reset; only what this write changes is recorded (Kubernetes' isResetManagedFields).
-    let mut put = kept.clone();
-    put["metadata"]["managedFields"] = json!([]);
-    put["metadata"]["labels"]["y"] = json!("2");
-    let (code, reset) = send(
+    // `[]` (or `[{}]`): reset, and the object stays untracked, even by this write's changes
+    // (Kubernetes' isResetManagedFields and skipNonAppliedManager).
+    let (code, cleared) = send(
+        &s,
+        Method::PATCH,
+        P,
+        "application/merge-patch+json",
+        r#"{"metadata":{"managedFields":[],"labels":{"y":"2"}}}"#,
+        Some("u/1"),
+    )
+    .await;
+    assert_eq!(code, 200, "{cleared}");
+    assert_eq!(cleared["metadata"]["labels"]["y"], "2");
+    assert!(
+        cleared["metadata"].get("managedFields").is_none(),
+        "{cleared}"
+    );
+    let mut put = cleared.clone();
+    put["metadata"]["labels"]["z"] = json!("3");
+    let (code, still) = send(
         &s,
         Method::PUT,
         P,
@@ -443,30 +458,27 @@ async fn an_empty_managed_fields_list_resets_them_and_an_absent_one_keeps_them()
         Some("u/1"),
     )
     .await;
-    assert_eq!(code, 200, "{reset}");
-    assert_eq!(
-        reset["metadata"]["managedFields"].as_array().map(Vec::len),
-        Some(1),
-        "{reset}"
-    );
-    let e = entry(&reset, "u", "Update").expect("the resetting writer");
-    assert_eq!(
-        e["fieldsV1"],
-        json!({"f:metadata": {"f:labels": {"f:y": {}}}})
-    );
-    // A patch that empties them and changes nothing else leaves none.
-    let (code, cleared) = send(
+    assert_eq!(code, 200, "{still}");
+    assert!(still["metadata"].get("managedFields").is_none(), "{still}");
+    // An apply starts tracking again: what was there belongs to `before-first-apply`, so
+    // changing it conflicts.
+    let (code, st) = apply(
         &s,
-        Method::PATCH,
         P,
-        "application/merge-patch+json",
-        r#"{"metadata":{"managedFields":[]}}"#,
-        Some("u/1"),
+        "fieldManager=m",
+        &POD_YAML.replace("app: web", "app: api"),
     )
     .await;
-    assert_eq!(code, 200, "{cleared}");
-    assert!(
-        cleared["metadata"].get("managedFields").is_none(),
-        "{cleared}"
+    assert_eq!(code, 409, "{st}");
+    assert_eq!(
+        st["details"]["causes"][0]["message"],
+        "conflict with \"before-first-apply\" using v1"
     );
+    let (code, applied) = apply(&s, P, "fieldManager=m", POD_YAML).await;
+    assert_eq!(code, 200, "{applied}");
+    assert!(
+        entry(&applied, "before-first-apply", "Update").is_some(),
+        "{applied}"
+    );
+    assert!(entry(&applied, "m", "Apply").is_some(), "{applied}");
 }
