@@ -22,6 +22,7 @@ pub mod labels;
 pub mod leader;
 pub mod lease;
 pub mod list;
+pub mod managed_fields;
 pub mod meta;
 pub mod namespace;
 pub mod node;

@@ -62,7 +62,95 @@ pub struct ObjectMeta {
     /// object that has any, and the update removing the last one removes it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub finalizers: Vec<String>,
+    /// Which manager owns which fields, per operation (server-side apply's bookkeeping, written
+    /// by the server on every recorded write; see `crate::managed_fields`). A request's empty
+    /// list (`[]`, not an absent one) decodes as Kubernetes' other spelling of a reset, one
+    /// empty entry ([`is_reset_managed_fields`]).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "managed_fields_or_reset"
+    )]
+    #[schemars(with = "Vec<ManagedFieldsEntry>")]
+    pub managed_fields: Vec<ManagedFieldsEntry>,
 }
+
+/// Whether `entries` ask a write to reset the managed fields (Kubernetes' `isResetManagedFields`:
+/// `[]` or `[{}]`; `[]` decodes as `[{}]` so that it differs from an absent list, which keeps
+/// the stored entries).
+pub fn is_reset_managed_fields(entries: &[ManagedFieldsEntry]) -> bool {
+    matches!(entries, [e] if *e == ManagedFieldsEntry::default())
+}
+
+/// `metadata.managedFields` as sent: absent or `null` is empty, `[]` is a reset (`[{}]`).
+fn managed_fields_or_reset<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<ManagedFieldsEntry>, D::Error> {
+    let entries = Option::<Vec<ManagedFieldsEntry>>::deserialize(d)?;
+    Ok(match entries {
+        Some(v) if v.is_empty() => vec![ManagedFieldsEntry::default()],
+        other => other.unwrap_or_default(),
+    })
+}
+
+/// `Apply`: the entry of a server-side applier.
+pub const MANAGED_FIELDS_OPERATION_APPLY: &str = "Apply";
+/// `Update`: the entry of a create, update or non-apply patch.
+pub const MANAGED_FIELDS_OPERATION_UPDATE: &str = "Update";
+/// The only `fieldsType` Kubernetes defines.
+pub const FIELDS_TYPE_V1: &str = "FieldsV1";
+
+/// One manager's fields of an object (`metadata.managedFields[]`, Kubernetes' shape).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry")]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedFieldsEntry {
+    /// The manager's name (`fieldManager`, or the User-Agent's first part).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub manager: String,
+    /// `Apply` or `Update`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operation: String,
+    /// The API version the fields are expressed in.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
+    /// RFC 3339 time of the manager's last change of the object.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(with = "crate::openapi::schemas::Time")]
+    pub time: String,
+    /// `FieldsV1`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fields_type: String,
+    /// The owned fields in the FieldsV1 encoding (`{"f:spec":{"f:replicas":{}}}`).
+    #[serde(default, rename = "fieldsV1", skip_serializing_if = "Option::is_none")]
+    pub fields_v1: Option<FieldsV1>,
+    /// The subresource written (`status`), empty for the object itself.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subresource: String,
+}
+
+/// A FieldsV1 document: a JSON object whose keys are `f:<field>`, `k:<keys>`, `v:<value>`,
+/// `i:<index>` or `.` (see `crate::managed_fields::Set`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FieldsV1(pub serde_json::Value);
+
+impl schemars::JsonSchema for FieldsV1 {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // Kubernetes publishes FieldsV1 as a bare object (its keys are a trie, not fields).
+        schemars::json_schema!({
+            "description": "FieldsV1 stores a set of fields in a data structure like a Trie, in JSON format.",
+            "type": "object",
+        })
+    }
+}
+
+// JSON values hold no NaN, so equality is an equivalence.
+impl Eq for FieldsV1 {}
 
 /// The finalizer that makes the garbage collector release an object's dependents (remove their
 /// owner references to it) before the object goes (`propagationPolicy: Orphan`).

@@ -17,11 +17,13 @@ use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
 use kube_core::labels::Selector;
 use kube_core::list::List;
-use kube_core::meta::ListMeta;
+use kube_core::managed_fields::{self, Scope, UpdateOperation};
+use kube_core::meta::{is_reset_managed_fields, ListMeta, ManagedFieldsEntry};
 use kube_core::paging::{self, ContinueToken, PagePlan, PagingParams, ReadAt};
 use kube_core::store::{
     BoxWatchStream, KeyValue, ListRequest, Revision, StoreEvent, StoreEventKind,
 };
+use kube_core::strategic_merge::schema_for_kind;
 use kube_core::strategy::{
     apply_binding, prepare_for_create, prepare_for_update, CreateContext, Strategy,
 };
@@ -135,6 +137,20 @@ impl<T: Strategy> RegistryWatch<T> {
     }
 }
 
+/// How a write records `metadata.managedFields` (see `kube_core::managed_fields`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldManager<'a> {
+    /// Not recorded (the in-process client's writes): entries the object carries are kept as
+    /// sent, and an object sent without any keeps the stored ones.
+    #[default]
+    Unrecorded,
+    /// An `Update` by this manager (a create, update or non-apply patch over HTTP), which
+    /// comes to own the fields it changes.
+    Update(&'a str),
+    /// Computed by the caller (server-side apply) and stored as the object carries them.
+    Precomputed,
+}
+
 /// Typed access to the store with the API's semantics.
 #[derive(Clone)]
 pub struct Registry {
@@ -181,6 +197,17 @@ impl Registry {
 
     /// Creates `obj` in `namespace` (ignored for cluster-scoped kinds).
     pub async fn create<T: Strategy>(&self, namespace: &str, obj: T) -> Result<T, ApiError> {
+        self.create_as(namespace, obj, FieldManager::Unrecorded)
+            .await
+    }
+
+    /// Creates `obj`, recording its managed fields as `manager` says.
+    pub async fn create_as<T: Strategy>(
+        &self,
+        namespace: &str,
+        obj: T,
+        manager: FieldManager<'_>,
+    ) -> Result<T, ApiError> {
         let info = T::RESOURCE.info();
         check_namespace(info.namespaced, namespace, &obj.meta().namespace)?;
         self.admit_create::<T>(namespace, &obj.meta().name).await?;
@@ -205,6 +232,16 @@ impl Registry {
                         detail: "name or generateName is required".into(),
                     }],
                 ));
+            }
+            match manager {
+                FieldManager::Update(m) => {
+                    let zero = zero_value::<T>()?;
+                    self.record(&[], zero, &mut o, m, Scope::Main, true)?;
+                }
+                FieldManager::Unrecorded if is_reset_managed_fields(&o.meta().managed_fields) => {
+                    o.meta_mut().managed_fields.clear();
+                }
+                _ => {}
             }
             let errors = o.validate();
             if !errors.is_empty() {
@@ -435,7 +472,19 @@ impl Registry {
         &self,
         namespace: &str,
         name: &str,
+        obj: T,
+    ) -> Result<T, ApiError> {
+        self.update_as(namespace, name, obj, FieldManager::Unrecorded)
+            .await
+    }
+
+    /// [`Registry::update`], recording managed fields as `manager` says.
+    pub async fn update_as<T: Strategy>(
+        &self,
+        namespace: &str,
+        name: &str,
         mut obj: T,
+        manager: FieldManager<'_>,
     ) -> Result<T, ApiError> {
         let info = T::RESOURCE.info();
         check_namespace(info.namespaced, namespace, &obj.meta().namespace)?;
@@ -465,6 +514,28 @@ impl Registry {
             obj.meta_mut().namespace = namespace.to_string();
         }
         prepare_for_update(&mut obj, &old);
+        match manager {
+            FieldManager::Update(m) => {
+                let old_value = to_value(&old)?;
+                self.record(
+                    &old.meta().managed_fields,
+                    old_value,
+                    &mut obj,
+                    m,
+                    Scope::Main,
+                    false,
+                )?;
+            }
+            FieldManager::Unrecorded if obj.meta().managed_fields.is_empty() => {
+                obj.meta_mut()
+                    .managed_fields
+                    .clone_from(&old.meta().managed_fields);
+            }
+            FieldManager::Unrecorded if is_reset_managed_fields(&obj.meta().managed_fields) => {
+                obj.meta_mut().managed_fields.clear();
+            }
+            _ => {}
+        }
         let errors = obj.validate_update(&old);
         if !errors.is_empty() {
             return Err(invalid(&obj, errors));
@@ -494,12 +565,73 @@ impl Registry {
         name: &str,
         obj: T,
     ) -> Result<T, ApiError> {
+        self.update_status_as(namespace, name, obj, FieldManager::Unrecorded)
+            .await
+    }
+
+    /// [`Registry::update_status`], recording managed fields as `manager` says (an update
+    /// owns `status` fields only; a precomputed set of entries is taken from `obj`).
+    pub async fn update_status_as<T: Strategy>(
+        &self,
+        namespace: &str,
+        name: &str,
+        obj: T,
+        manager: FieldManager<'_>,
+    ) -> Result<T, ApiError> {
         let precondition = parse_revision(&obj.meta().resource_version)?;
         self.guaranteed_update(namespace, name, precondition, |current: &mut T| {
-            current.copy_status_from(&obj);
+            match manager {
+                FieldManager::Update(m) => {
+                    let old_value = to_value(current)?;
+                    let stored = current.meta().managed_fields.clone();
+                    current.copy_status_from(&obj);
+                    self.record(&stored, old_value, current, m, Scope::Status, false)?;
+                }
+                FieldManager::Precomputed => {
+                    current.copy_status_from(&obj);
+                    current
+                        .meta_mut()
+                        .managed_fields
+                        .clone_from(&obj.meta().managed_fields);
+                }
+                FieldManager::Unrecorded => current.copy_status_from(&obj),
+            }
             Ok(())
         })
         .await
+    }
+
+    /// Records an `Update` by `manager` of `new` (whose entries are the ones sent) over an
+    /// object whose JSON was `old_value` and entries `stored` (`creating`: a create, which
+    /// starts tracking; an update of an untracked object does not).
+    fn record<T: Strategy>(
+        &self,
+        stored: &[ManagedFieldsEntry],
+        old_value: serde_json::Value,
+        new: &mut T,
+        manager: &str,
+        scope: Scope,
+        creating: bool,
+    ) -> Result<(), ApiError> {
+        let sent = std::mem::take(&mut new.meta_mut().managed_fields);
+        let new_value = to_value(new)?;
+        let time = self.clock.now().to_rfc3339();
+        let info = T::RESOURCE.info();
+        new.meta_mut().managed_fields = managed_fields::record_update(
+            stored,
+            &sent,
+            old_value,
+            new_value,
+            schema_for_kind(info.kind),
+            &UpdateOperation {
+                manager,
+                api_version: info.api_version,
+                scope,
+                time: &time,
+                creating,
+            },
+        );
+        Ok(())
     }
 
     /// Binds a pod to a node: a compare-and-swap that succeeds only while the pod is unbound,
@@ -782,6 +914,19 @@ fn splice_resource_version(stored: &[u8], rev: Revision, out: &mut Vec<u8>) -> b
     out.extend_from_slice(format!("\"resourceVersion\":\"{rev}\",").as_bytes());
     out.extend_from_slice(&stored[at..]);
     true
+}
+
+/// An object's JSON, for field-set comparisons.
+fn to_value<T: Object>(obj: &T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(obj)
+        .map_err(|e| ApiError::Internal(format!("encoding {}: {e}", T::RESOURCE.info().kind)))
+}
+
+/// The JSON of an empty object of the kind: what a create is compared against.
+fn zero_value<T: Strategy>() -> Result<serde_json::Value, ApiError> {
+    let mut zero = T::default();
+    zero.set_type_meta();
+    to_value(&zero)
 }
 
 /// Serializes an object for storage (resourceVersion is never stored: the revision is).

@@ -56,8 +56,8 @@ pub trait V1Beta1: Sized {
     fn to_v1beta1(&self) -> serde_json::Value;
 }
 
-/// Carries over from `stored` the metadata v1beta1 cannot express (owner references and
-/// finalizers) into an object decoded from a v1beta1 update, so a seed-era client that writes
+/// Carries over from `stored` the metadata v1beta1 cannot express (owner references,
+/// finalizers and managed fields) into an object decoded from a v1beta1 update, so a seed-era client that writes
 /// back what it read cannot silently drop them (which would release a controller's pods, or
 /// remove an object its finalizers still hold).
 pub fn keep_v1_only_metadata(stored: &ObjectMeta, incoming: &mut ObjectMeta) {
@@ -65,6 +65,7 @@ pub fn keep_v1_only_metadata(stored: &ObjectMeta, incoming: &mut ObjectMeta) {
         .owner_references
         .clone_from(&stored.owner_references);
     incoming.finalizers.clone_from(&stored.finalizers);
+    incoming.managed_fields.clone_from(&stored.managed_fields);
 }
 
 /// Encodes a list response: `{"kind": "<Kind>List", "apiVersion": "v1beta1", "resourceVersion": N, "selfLink", "items"}`; node lists are `MinionList` and also carry `minions`.
@@ -107,6 +108,11 @@ mod tests {
             ..OwnerReference::default()
         });
         stored.finalizers.push("example.com/hold".into());
+        stored.managed_fields.push(crate::meta::ManagedFieldsEntry {
+            manager: "kubectl".into(),
+            operation: "Apply".into(),
+            ..Default::default()
+        });
         // A v1beta1 body has neither; whatever it carries is replaced by the stored values.
         let cases = [ObjectMeta::default(), {
             let mut m = ObjectMeta::default();
@@ -117,6 +123,7 @@ mod tests {
             super::keep_v1_only_metadata(&stored, &mut incoming);
             assert_eq!(incoming.owner_references, stored.owner_references);
             assert_eq!(incoming.finalizers, stored.finalizers);
+            assert_eq!(incoming.managed_fields, stored.managed_fields);
         }
     }
 

@@ -83,6 +83,55 @@ pub(super) fn validate_object_meta(meta: &ObjectMeta, rule: NameRule, errs: &mut
     validate_annotations(&meta.annotations, &path.child("annotations"), errs);
     validate_owner_references(&meta.owner_references, &path.child("ownerReferences"), errs);
     validate_finalizers(&meta.finalizers, &path.child("finalizers"), errs);
+    validate_managed_fields(&meta.managed_fields, &path.child("managedFields"), errs);
+}
+
+/// Longest manager name or subresource of a managed fields entry (Kubernetes' limit).
+const FIELD_MANAGER_MAX_LENGTH: usize = 128;
+
+/// Checks `metadata.managedFields` as apimachinery's `ValidateManagedFields`: operation `Apply`
+/// or `Update`, fieldsType empty or `FieldsV1`, manager and subresource at most 128 bytes.
+pub(super) fn validate_managed_fields(
+    entries: &[crate::meta::ManagedFieldsEntry],
+    path: &FieldPath,
+    errs: &mut FieldErrors,
+) {
+    use crate::meta::{
+        FIELDS_TYPE_V1, MANAGED_FIELDS_OPERATION_APPLY, MANAGED_FIELDS_OPERATION_UPDATE,
+    };
+    for (i, e) in entries.iter().enumerate() {
+        let at = path.index(i);
+        if e.operation != MANAGED_FIELDS_OPERATION_APPLY
+            && e.operation != MANAGED_FIELDS_OPERATION_UPDATE
+        {
+            errs.push(FieldError::invalid(
+                at.child("operation"),
+                &e.operation,
+                "must be `Apply` or `Update`",
+            ));
+        }
+        if !e.fields_type.is_empty() && e.fields_type != FIELDS_TYPE_V1 {
+            errs.push(FieldError::invalid(
+                at.child("fieldsType"),
+                &e.fields_type,
+                "must be `FieldsV1`",
+            ));
+        }
+        if e.manager.len() > FIELD_MANAGER_MAX_LENGTH {
+            errs.push(FieldError::too_long(
+                at.child("manager"),
+                &e.manager,
+                FIELD_MANAGER_MAX_LENGTH,
+            ));
+        }
+        if e.subresource.len() > FIELD_MANAGER_MAX_LENGTH {
+            errs.push(FieldError::too_long(
+                at.child("subresource"),
+                &e.subresource,
+                FIELD_MANAGER_MAX_LENGTH,
+            ));
+        }
+    }
 }
 
 /// Checks finalizer names: qualified names (as label keys), and not both `orphan` and

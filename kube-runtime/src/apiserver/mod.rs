@@ -1,5 +1,6 @@
 //! The API server: REST CRUD and watch over the registry, in core/v1 and the seed's v1beta1.
 
+mod apply;
 mod binding;
 mod body;
 mod codec;

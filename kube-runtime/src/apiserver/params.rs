@@ -60,7 +60,7 @@ pub struct Params {
     pub namespace: Option<String>,
     /// `dryRun=All`: the write is decoded, defaulted, validated and answered, never stored.
     pub dry_run: bool,
-    /// `fieldManager`, when non-empty (validated; not recorded yet).
+    /// `fieldManager`, when non-empty (validated; recorded in `metadata.managedFields`).
     pub field_manager: Option<String>,
     /// `allowWatchBookmarks` (watch): send `BOOKMARK` events periodically.
     pub allow_watch_bookmarks: bool,

@@ -7,13 +7,20 @@
 //! included), against the revision it read. A patch that does not pin a resourceVersion is
 //! retried on conflict, re-reading the object; one that does answers 409 when it is stale.
 //! A malformed patch answers 400 and an unsupported content type 415; neither changes anything.
+//!
+//! Server-side apply (`application/apply-patch+yaml`, v1 only) merges the applied
+//! configuration (YAML or JSON, a partial object with apiVersion, kind and name) into the
+//! live object with `kube_core::managed_fields::apply`: a missing object is created, a
+//! conflict with another manager's fields answers 409 (`FieldManagerConflict` causes) unless
+//! `force=true`, and an apply that changes nothing writes nothing. Every write records the
+//! writer in `metadata.managedFields` (an `Update` entry for other patches).
 
 use super::codec::{collect_body, content_type};
 use super::decode;
 use super::resource::Served;
 use super::router::Version;
 use super::ApiServer;
-use crate::registry::Registry;
+use crate::registry::{FieldManager, Registry};
 use kube_core::decode::StrictErrors;
 use kube_core::error::ApiError;
 use kube_core::patch::{self, Operation, PatchError};
@@ -31,10 +38,8 @@ pub const ACCEPTED: &[&str] = &[
     "application/json-patch+json",
     "application/merge-patch+json",
     "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
 ];
-
-/// The patch formats Kubernetes has that are not served yet.
-const NOT_YET: &[&str] = &["application/apply-patch+yaml"];
 
 /// A parsed patch document.
 #[derive(Clone, Debug)]
@@ -45,6 +50,8 @@ pub enum Patch {
     Json(Vec<Operation>),
     /// `application/strategic-merge-patch+json`: an object merged with the kind's merge keys.
     Strategic(Value),
+    /// `application/apply-patch+yaml`: the applier's intended object (server-side apply).
+    Apply(Value),
 }
 
 /// The kind of patch a `Content-Type` names (parameters such as `charset` are ignored).
@@ -56,6 +63,8 @@ pub enum PatchType {
     Json,
     /// Strategic merge patch.
     Strategic,
+    /// Server-side apply.
+    Apply,
 }
 
 impl PatchType {
@@ -71,10 +80,7 @@ impl PatchType {
             "application/merge-patch+json" => Ok(PatchType::Merge),
             "application/json-patch+json" => Ok(PatchType::Json),
             "application/strategic-merge-patch+json" => Ok(PatchType::Strategic),
-            m if NOT_YET.contains(&m) => Err(ApiError::UnsupportedMediaType(format!(
-                "the patch type {m:?} is not supported yet; accepted patch types: {}",
-                ACCEPTED.join(", ")
-            ))),
+            "application/apply-patch+yaml" => Ok(PatchType::Apply),
             _ => Err(ApiError::UnsupportedMediaType(format!(
                 "the body of the request was in an unknown format - accepted media types include: {} (got {ctype:?})",
                 ACCEPTED.join(", ")
@@ -86,6 +92,10 @@ impl PatchType {
     pub fn parse(self, body: &[u8]) -> Result<Patch, ApiError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::BadRequest("the patch body is empty".into()));
+        }
+        if self == PatchType::Apply {
+            // YAML (JSON is YAML), within the decoder's depth and alias limits.
+            return decode::decode_document(body, true).map(Patch::Apply);
         }
         if decode::json_depth_exceeds(body, decode::MAX_DEPTH) {
             return Err(ApiError::BadRequest(format!(
@@ -107,6 +117,7 @@ impl PatchType {
             PatchType::Json => patch::parse_json_patch(&doc)
                 .map(Patch::Json)
                 .map_err(patch_error),
+            PatchType::Apply => Ok(Patch::Apply(doc)),
         }
     }
 }
@@ -125,6 +136,9 @@ impl Patch {
             Patch::Strategic(p) => strategic_merge::apply(doc, p, schema).map_err(|e| {
                 ApiError::BadRequest(format!("the strategic merge patch does not apply: {e}"))
             }),
+            Patch::Apply(_) => Err(ApiError::Internal(
+                "an apply patch is not applied as a patch".into(),
+            )),
         }
     }
 }
@@ -155,31 +169,110 @@ pub struct Target<'a> {
     pub registry: &'a Registry,
     /// `fieldValidation`: unknown fields of the patched object and members the patch repeats.
     pub field_validation: decode::FieldValidation,
+    /// The writer recorded in `metadata.managedFields`: `fieldManager`, or the User-Agent's
+    /// first part ([`manager_or_user_agent`]).
+    pub manager: &'a str,
+    /// Whether `fieldManager` was given (apply requires it).
+    pub explicit_manager: bool,
+}
+
+/// Kubernetes' default field manager: `fieldManager` when given, else the User-Agent up to its
+/// first `/` (`kubectl/v1.20.0 (linux/amd64)` → `kubectl`), printable characters only, at most
+/// 128 bytes.
+pub fn manager_or_user_agent(field_manager: Option<&str>, user_agent: &str) -> String {
+    if let Some(m) = field_manager.filter(|m| !m.is_empty()) {
+        return m.to_string();
+    }
+    let mut out = String::new();
+    for c in user_agent.split('/').next().unwrap_or_default().chars() {
+        if c.is_control() || (c.is_whitespace() && c != ' ') {
+            continue;
+        }
+        if out.len() + c.len_utf8() > 128 {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Go's `strconv.ParseBool`, for `force`.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// `force` from the query: `None` when absent, 400 when not a boolean.
+fn force_param<B>(req: &hyper::Request<B>) -> Result<Option<bool>, ApiError> {
+    let query = super::router::parse_query(req.uri().query());
+    match query.get("force") {
+        None => Ok(None),
+        Some(v) => parse_bool(v).map(Some).ok_or_else(|| {
+            ApiError::BadRequest(format!("invalid value {v:?} for force: not a boolean"))
+        }),
+    }
+}
+
+/// A PatchOptions validation failure (422, as Kubernetes' `ValidatePatchOptions`).
+fn invalid_options(error: kube_core::validation::FieldError) -> ApiError {
+    ApiError::Invalid {
+        kind: "PatchOptions.meta.k8s.io".into(),
+        name: String::new(),
+        errors: vec![error],
+    }
 }
 
 /// Serves a PATCH: reads and parses the patch, then applies it with retries on conflict.
+/// Returns the object and whether it was created (by an apply).
 pub async fn patch<T: Served>(
     srv: &ApiServer,
     target: &Target<'_>,
     req: hyper::Request<hyper::body::Incoming>,
-) -> Result<T, ApiError> {
+) -> Result<(T, bool), ApiError> {
+    let ptype = PatchType::from_content_type(content_type(&req));
     if target.version == Version::V1Beta1
-        && matches!(
-            PatchType::from_content_type(content_type(&req)),
-            Ok(PatchType::Strategic)
-        )
+        && matches!(ptype, Ok(PatchType::Strategic | PatchType::Apply))
     {
         return Err(ApiError::UnsupportedMediaType(
-            "strategic merge patch is served on v1 only (v1beta1 never had it); use application/merge-patch+json or application/json-patch+json on v1beta1".into(),
+            "strategic merge patch and server-side apply are served on v1 only (v1beta1 never had them); use application/merge-patch+json or application/json-patch+json on v1beta1".into(),
+        ));
+    }
+    let force = force_param(&req)?;
+    let apply = matches!(ptype, Ok(PatchType::Apply));
+    if !apply && force.is_some() {
+        return Err(invalid_options(kube_core::validation::FieldError {
+            kind: kube_core::validation::FieldErrorKind::Forbidden,
+            field: "force".into(),
+            value: String::new(),
+            detail: "may not be specified for non-apply patch".into(),
+        }));
+    }
+    if apply && !target.explicit_manager {
+        return Err(invalid_options(
+            kube_core::validation::FieldError::required(
+                "fieldManager",
+                "is required for apply patch",
+            ),
         ));
     }
     let (parsed, repeated) = read_patch(srv, req, target.field_validation).await?;
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
-        match patch_once::<T>(target, &parsed, &repeated).await {
+        let attempt = match &*parsed {
+            Patch::Apply(config) => {
+                super::apply::apply_once::<T>(target, config, force.unwrap_or(false)).await
+            }
+            _ => patch_once::<T>(target, &parsed, &repeated)
+                .await
+                .map(|o| (o, false)),
+        };
+        match attempt {
             Err(Retry::Conflict(e)) => last = Some(e),
             Err(Retry::Fail(e)) => return Err(e),
-            Ok(obj) => return Ok(obj),
+            Ok(done) => return Ok(done),
         }
     }
     Err(last.unwrap_or_else(|| ApiError::Internal("patch was never attempted".into())))
@@ -205,7 +298,7 @@ pub async fn read_patch(
 }
 
 /// The outcome of one attempt that did not succeed.
-enum Retry {
+pub(super) enum Retry {
     /// A conflict with a write that came in between; worth another read.
     Conflict(ApiError),
     /// Anything else, final.
@@ -243,10 +336,15 @@ async fn patch_once<T: Served>(
     if obj.meta().resource_version.is_empty() {
         obj.meta_mut().resource_version = read_rv;
     }
+    let manager = FieldManager::Update(t.manager);
     let written = if t.status {
-        t.registry.update_status(t.namespace, t.name, obj).await
+        t.registry
+            .update_status_as(t.namespace, t.name, obj, manager)
+            .await
     } else {
-        t.registry.update(t.namespace, t.name, obj).await
+        t.registry
+            .update_as(t.namespace, t.name, obj, manager)
+            .await
     };
     written.map_err(|e| {
         if e.is_conflict() && !pinned {
@@ -312,7 +410,7 @@ mod tests {
                 "application/strategic-merge-patch+json; charset=utf-8",
                 Some(PatchType::Strategic),
             ),
-            ("application/apply-patch+yaml", None),
+            ("application/apply-patch+yaml", Some(PatchType::Apply)),
             ("application/json", None),
             ("", None),
         ];
@@ -326,8 +424,6 @@ mod tests {
                 (got, want) => panic!("{ct}: got {got:?}, want {want:?}"),
             }
         }
-        let e = PatchType::from_content_type("application/apply-patch+yaml").unwrap_err();
-        assert!(e.to_string().contains("not supported yet"), "{e}");
     }
 
     #[test]
@@ -354,6 +450,50 @@ mod tests {
             PatchType::Json.parse(deep.as_bytes()).unwrap_err().code(),
             400
         );
+    }
+
+    #[test]
+    fn default_field_managers() {
+        // (fieldManager, User-Agent, manager)
+        let cases = [
+            (Some("mine"), "kubectl/v1.20.0 (linux/amd64)", "mine"),
+            (
+                None,
+                "kubectl/v1.20.0 (linux/amd64) kubernetes/abc",
+                "kubectl",
+            ),
+            (Some(""), "kubecfg", "kubecfg"),
+            (None, "", ""),
+            (None, "Go-http-client/1.1", "Go-http-client"),
+            (None, "a\tb\u{7}c/x", "abc"),
+        ];
+        for (fm, ua, want) in cases {
+            assert_eq!(manager_or_user_agent(fm, ua), want, "{fm:?} {ua:?}");
+        }
+        assert_eq!(manager_or_user_agent(None, &"m".repeat(300)).len(), 128);
+    }
+
+    #[test]
+    fn apply_bodies_are_yaml_or_json_objects() {
+        let p = PatchType::Apply
+            .parse(b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n")
+            .unwrap();
+        assert!(matches!(p, Patch::Apply(v) if v["metadata"]["name"] == "p"));
+        assert!(matches!(
+            PatchType::Apply.parse(br#"{"kind":"Pod"}"#),
+            Ok(Patch::Apply(_))
+        ));
+        for bad in ["", "- a\n- b\n", "a: [", "a: 1\n---\nb: 2\n"] {
+            let e = PatchType::Apply.parse(bad.as_bytes()).unwrap_err();
+            assert_eq!(e.code(), 400, "{bad:?}: {e}");
+        }
+        let mut q = hyper::Request::new(());
+        *q.uri_mut() = "/x?force=true".parse().unwrap();
+        assert_eq!(force_param(&q).unwrap(), Some(true));
+        *q.uri_mut() = "/x?force=maybe".parse().unwrap();
+        assert_eq!(force_param(&q).unwrap_err().code(), 400);
+        *q.uri_mut() = "/x".parse().unwrap();
+        assert_eq!(force_param(&q).unwrap(), None);
     }
 
     #[test]

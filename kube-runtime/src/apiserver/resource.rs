@@ -7,7 +7,7 @@ use super::params::Params;
 use super::router::{ResourceRoute, Version};
 use super::verbs::{self, Endpoint};
 use super::{watch, ApiServer};
-use crate::registry::{Registry, DEFAULT_NAMESPACE};
+use crate::registry::{FieldManager, Registry, DEFAULT_NAMESPACE};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use kube_core::error::ApiError;
@@ -38,6 +38,8 @@ struct Ctx<'a> {
     registry: Registry,
     /// The form of the answer of a read (`Accept`): JSON, or a Table.
     output: Output,
+    /// The writer `metadata.managedFields` records (`fieldManager`, else the User-Agent's).
+    manager: String,
 }
 
 /// Handles a resource request; returns the verb (for metrics) and the response.
@@ -80,11 +82,18 @@ pub async fn handle<T: Served>(
         Err(e) => return (verb, error(version, &e)),
     };
     let registry = srv.registry_for(params.dry_run);
+    let user_agent = req
+        .headers()
+        .get(hyper::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let manager = super::patch::manager_or_user_agent(params.field_manager.as_deref(), user_agent);
     let c = Ctx {
         route: rr.route,
         params,
         registry,
         output,
+        manager,
     };
     let result = match (endpoint, verb) {
         (Endpoint::Binding, _) => {
@@ -382,7 +391,10 @@ async fn create<T: Served>(
         _ if !obj.meta().namespace.is_empty() => obj.meta().namespace.clone(),
         _ => DEFAULT_NAMESPACE.to_string(),
     };
-    let mut created = c.registry.create(&ns, obj).await?;
+    let mut created = c
+        .registry
+        .create_as(&ns, obj, FieldManager::Update(&c.manager))
+        .await?;
     if c.params.dry_run {
         // Never stored: no revision, as Kubernetes answers a dry-run create.
         created.meta_mut().resource_version.clear();
@@ -416,7 +428,10 @@ async fn update<T: Served>(
             Err(e) => return Err(e),
         }
     }
-    let updated = c.registry.update(&ns, name, obj).await?;
+    let updated = c
+        .registry
+        .update_as(&ns, name, obj, FieldManager::Update(&c.manager))
+        .await?;
     Ok(object_response(c.route.version, StatusCode::OK, &updated))
 }
 
@@ -435,9 +450,20 @@ async fn patch<T: Served>(
         status,
         registry: &c.registry,
         field_validation: c.params.field_validation,
+        manager: &c.manager,
+        explicit_manager: c.params.field_manager.is_some(),
     };
-    let patched: T = super::patch::patch(srv, &target, req).await?;
-    Ok(object_response(c.route.version, StatusCode::OK, &patched))
+    let (mut patched, created): (T, bool) = super::patch::patch(srv, &target, req).await?;
+    if created && c.params.dry_run {
+        // Never stored: no revision, as for a dry-run create.
+        patched.meta_mut().resource_version.clear();
+    }
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(object_response(c.route.version, code, &patched))
 }
 
 async fn update_status<T: Served>(
@@ -455,7 +481,12 @@ async fn update_status<T: Served>(
     }
     let updated = c
         .registry
-        .update_status(&item_namespace(c), name, obj)
+        .update_status_as(
+            &item_namespace(c),
+            name,
+            obj,
+            FieldManager::Update(&c.manager),
+        )
         .await?;
     Ok(object_response(c.route.version, StatusCode::OK, &updated))
 }

@@ -145,6 +145,26 @@ def main(server):
             "ssa-svc", NS, body, field_manager="python-test", _content_type="application/apply-patch+yaml"
         )
         assert [m.manager for m in s.metadata.managed_fields] == ["python-test"], s.metadata.managed_fields
+        assert s.metadata.managed_fields[0].operation == "Apply", s.metadata.managed_fields
+        body["spec"]["ports"][0]["targetPort"] = 8080
+        try:
+            v1.patch_namespaced_service(
+                "ssa-svc", NS, body, field_manager="python-other", _content_type="application/apply-patch+yaml"
+            )
+            raise AssertionError("a conflicting apply succeeded")
+        except ApiException as e:
+            assert e.status == 409 and "FieldManagerConflict" in e.body, e.body
+            assert 'conflict with \\"python-test\\"' in e.body, e.body
+        s = v1.patch_namespaced_service(
+            "ssa-svc",
+            NS,
+            body,
+            field_manager="python-other",
+            force=True,
+            _content_type="application/apply-patch+yaml",
+        )
+        assert s.spec.ports[0].target_port == 8080, s.spec.ports
+        assert sorted(m.manager for m in s.metadata.managed_fields) == ["python-other", "python-test"]
         v1.delete_namespaced_service("ssa-svc", NS)
         ok("server-side apply")
 

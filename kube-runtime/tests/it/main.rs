@@ -40,6 +40,7 @@ mod runtime_contract;
 mod scale;
 mod scheduler;
 mod seed_flags;
+mod server_side_apply;
 mod service_ip;
 mod store_contract;
 mod stub_runtime;

@@ -406,32 +406,54 @@ async fn scenarios(bin: &Path) {
         "{rc}"
     );
 
-    // apply (server-side).
+    // apply (server-side): create, a conflict with another manager, then forced.
     if !pending("server-side-apply") {
         let svc2 = std::fs::read_to_string(scenario_dir().join("svc.yaml"))
             .expect("svc.yaml")
             .replace("fe-svc", "ssa-svc");
-        let out = k
-            .ok_with(
-                &[
-                    "apply",
-                    "--server-side",
-                    "--field-manager=clients-test",
-                    "-f",
-                    "-",
-                ],
-                Some(&svc2),
-            )
-            .await;
+        let ssa = |manager: &'static str| {
+            [
+                "apply",
+                "--server-side",
+                if manager == "clients-test" {
+                    "--field-manager=clients-test"
+                } else {
+                    "--field-manager=other"
+                },
+                "-f",
+                "-",
+            ]
+        };
+        let out = k.ok_with(&ssa("clients-test"), Some(&svc2)).await;
         assert_eq!(out.trim(), "service/ssa-svc serverside-applied");
-        let svc = k.json(&["svc", "ssa-svc", "--show-managed-fields"]).await;
-        let managers: Vec<&str> = svc["metadata"]["managedFields"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m["manager"].as_str())
-            .collect();
-        assert_eq!(managers, ["clients-test"], "{svc}");
+        // `--show-managed-fields` is 1.21's; the raw object has them on every version.
+        let raw = "/api/v1/namespaces/default/services/ssa-svc";
+        let managers = |svc: &Value| -> Vec<String> {
+            svc["metadata"]["managedFields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m["manager"].as_str().map(str::to_string))
+                .collect()
+        };
+        let svc: Value = serde_json::from_str(&k.ok(&["get", "--raw", raw]).await).expect("json");
+        assert_eq!(managers(&svc), ["clients-test"], "{svc}");
+        let svc3 = svc2.replace("targetPort: 80", "targetPort: 8080");
+        let err = k.run_with(&ssa("other"), Some(&svc3)).await;
+        let stderr = String::from_utf8_lossy(&err.stderr);
+        assert!(!err.status.success(), "a conflicting apply succeeded");
+        assert!(
+            stderr.contains("Apply failed with 1 conflict: conflict with \"clients-test\"")
+                && stderr.contains(".targetPort"),
+            "{stderr}"
+        );
+        let mut forced = ssa("other").to_vec();
+        forced.push("--force-conflicts");
+        let out = k.ok_with(&forced, Some(&svc3)).await;
+        assert_eq!(out.trim(), "service/ssa-svc serverside-applied");
+        let svc: Value = serde_json::from_str(&k.ok(&["get", "--raw", raw]).await).expect("json");
+        assert_eq!(svc["spec"]["ports"][0]["targetPort"], 8080, "{svc}");
+        assert_eq!(managers(&svc), ["clients-test", "other"], "{svc}");
         k.ok(&["delete", "svc", "ssa-svc"]).await;
     }
 

@@ -1,0 +1,428 @@
+//! Tables for field sets, FieldsV1, comparisons, updates and applies.
+
+use super::*;
+use crate::strategic_merge::schema_for_kind;
+use serde_json::json;
+
+fn pod() -> &'static [Field] {
+    schema_for_kind("Pod")
+}
+
+fn set_of(v: Value) -> Set {
+    Set::from_fields_v1(&v).unwrap()
+}
+
+#[test]
+fn fields_v1_round_trips() {
+    // Kubernetes' own examples (the server-side apply documentation and a kubectl-created pod).
+    let cases = [
+        json!({"f:metadata": {"f:labels": {"f:test-label": {}}}, "f:data": {"f:key": {}}}),
+        json!({"f:metadata": {"f:labels": {".": {}, "f:run": {}}}, "f:spec": {"f:containers": {
+            "k:{\"name\":\"nginx\"}": {".": {}, "f:image": {}, "f:name": {}, "f:resources": {}}},
+            "f:dnsPolicy": {}}}),
+        json!({"f:metadata": {"f:finalizers": {".": {}, "v:\"orphan\"": {}}}}),
+        json!({"f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {"f:ports": {
+            "k:{\"containerPort\":80}": {".": {}, "f:containerPort": {}}}}}}}),
+        json!({"f:x": {"i:0": {}, "i:3": {"f:y": {}}}}),
+        json!({}),
+    ];
+    for v in cases {
+        let s = Set::from_fields_v1(&v).unwrap();
+        assert_eq!(s.to_fields_v1(), v, "{v}");
+    }
+}
+
+#[test]
+fn malformed_fields_v1_is_refused() {
+    let cases = [
+        json!([]),
+        json!({"x:a": {}}),
+        json!({"f:a": 1}),
+        json!({"k:[1]": {}}),
+        json!({"k:{}": {}}),
+        json!({"v:{": {}}),
+        json!({"i:-1": {}}),
+        json!({"noColon": {}}),
+    ];
+    for v in cases {
+        assert!(Set::from_fields_v1(&v).is_err(), "{v}");
+    }
+}
+
+#[test]
+fn paths_print_as_structured_merge_diff() {
+    let s = set_of(
+        json!({"f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {".": {}, "f:image": {}}},
+        "f:replicas": {}}, "f:metadata": {"f:finalizers": {"v:\"x\"": {}}}}),
+    );
+    let printed: Vec<String> = s.paths().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        printed,
+        [
+            ".metadata.finalizers[=\"x\"]",
+            ".spec.containers[name=\"a\"]",
+            ".spec.containers[name=\"a\"].image",
+            ".spec.replicas",
+        ]
+    );
+}
+
+#[test]
+fn numeric_keys_order_numerically() {
+    let mut s = Set::new();
+    for port in [8080, 80, 443] {
+        s.insert(&[PathElement::Key(vec![(
+            "containerPort".into(),
+            json!(port),
+        )])]);
+    }
+    let printed: Vec<String> = s.paths().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        printed,
+        [
+            "[containerPort=80]",
+            "[containerPort=443]",
+            "[containerPort=8080]"
+        ]
+    );
+}
+
+#[test]
+fn set_algebra() {
+    let a = set_of(json!({"f:a": {".": {}, "f:b": {}}, "f:c": {}}));
+    let b = set_of(json!({"f:a": {"f:b": {}, "f:d": {}}}));
+    // (expression, expected)
+    let cases = [
+        (
+            a.union(&b),
+            json!({"f:a": {".": {}, "f:b": {}, "f:d": {}}, "f:c": {}}),
+        ),
+        (a.difference(&b), json!({"f:a": {}, "f:c": {}})),
+        (b.difference(&a), json!({"f:a": {"f:d": {}}})),
+        (a.intersection(&b), json!({"f:a": {"f:b": {}}})),
+        (a.difference(&a), json!({})),
+    ];
+    for (got, want) in cases {
+        assert_eq!(got.to_fields_v1(), want);
+    }
+    assert!(a.has(&[PathElement::Field("a".into())]));
+    assert!(!b.has(&[PathElement::Field("a".into())]));
+}
+
+#[test]
+fn field_sets_follow_the_schema() {
+    // (applied configuration, expected set before stripping)
+    let cases = [
+        (
+            // Associative list by merge key; maps granular; scalars leaves.
+            json!({"metadata": {"labels": {"app": "web"}},
+                   "spec": {"containers": [{"name": "a", "image": "x", "ports": [{"containerPort": 80}]}]}}),
+            json!({"f:metadata": {"f:labels": {"f:app": {}}},
+                   "f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {".": {}, "f:image": {}, "f:name": {},
+                       "f:ports": {"k:{\"containerPort\":80}": {".": {}, "f:containerPort": {}}}}}}}),
+        ),
+        (
+            // A set of primitives; an atomic list (args) is one leaf; an empty map is a leaf.
+            json!({"metadata": {"finalizers": ["a", "b"]},
+                   "spec": {"containers": [{"name": "a", "args": ["x", "y"], "resources": {}}]}}),
+            json!({"f:metadata": {"f:finalizers": {"v:\"a\"": {}, "v:\"b\"": {}}},
+                   "f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {".": {}, "f:args": {}, "f:name": {}, "f:resources": {}}}}}),
+        ),
+        (
+            // Tolerations have no merge key: atomic.
+            json!({"spec": {"tolerations": [{"key": "k"}], "nodeSelector": {"disk": "ssd"}}}),
+            json!({"f:spec": {"f:tolerations": {}, "f:nodeSelector": {"f:disk": {}}}}),
+        ),
+    ];
+    for (config, want) in cases {
+        let got = field_set(&config, pod()).unwrap();
+        assert_eq!(got.to_fields_v1(), want, "{config}");
+    }
+}
+
+#[test]
+fn bad_configurations_are_refused() {
+    let cases = [
+        (
+            json!({"spec": {"containers": [{"image": "x"}]}}),
+            "omits key field \"name\"",
+        ),
+        (
+            json!({"spec": {"containers": [{"name": "a"}, {"name": "a"}]}}),
+            "duplicate entries for key [name=\"a\"]",
+        ),
+        (
+            json!({"metadata": {"finalizers": ["a", "a"]}}),
+            "duplicate entries",
+        ),
+    ];
+    for (config, want) in cases {
+        let e = field_set(&config, pod()).unwrap_err();
+        assert!(e.to_string().contains(want), "{config}: {e}");
+    }
+}
+
+#[test]
+fn stripping_drops_server_metadata_and_other_scopes() {
+    let mut s = set_of(
+        json!({"f:apiVersion": {}, "f:kind": {}, "f:metadata": {".": {}, "f:name": {},
+        "f:uid": {}, "f:labels": {"f:a": {}}}, "f:status": {"f:phase": {}}, "f:spec": {"f:x": {}}}),
+    );
+    let mut st = s.clone();
+    strip(&mut s, Scope::Main);
+    assert_eq!(
+        s.to_fields_v1(),
+        json!({"f:metadata": {"f:labels": {"f:a": {}}}, "f:spec": {"f:x": {}}})
+    );
+    strip(&mut st, Scope::Status);
+    assert_eq!(st.to_fields_v1(), json!({"f:status": {"f:phase": {}}}));
+}
+
+#[test]
+fn comparisons() {
+    // (old, new, added, modified, removed)
+    let cases = [
+        (
+            json!({"spec": {"replicas": 1}}),
+            json!({"spec": {"replicas": 2}}),
+            json!({}),
+            json!({"f:spec": {"f:replicas": {}}}),
+            json!({}),
+        ),
+        (
+            json!({"metadata": {"name": "x"}, "spec": {}}),
+            json!({"metadata": {"name": "y", "labels": {"a": "1"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}),
+            // A list absent before is itself added (Go's zero objects have `containers: null`
+            // where ours omit it, hence Kubernetes' creates lack this `.`).
+            json!({"f:metadata": {"f:labels": {".": {}, "f:a": {}}},
+                   "f:spec": {"f:containers": {".": {}, "k:{\"name\":\"c\"}": {".": {}, "f:image": {}, "f:name": {}}}}}),
+            json!({}),
+            json!({}),
+        ),
+        (
+            json!({"spec": {"containers": [{"name": "c", "image": "i"}, {"name": "d"}], "tolerations": [{"key": "a"}]}}),
+            json!({"spec": {"containers": [{"name": "c", "image": "j"}], "tolerations": [{"key": "b"}]}}),
+            json!({}),
+            json!({"f:spec": {"f:containers": {"k:{\"name\":\"c\"}": {"f:image": {}}}, "f:tolerations": {}}}),
+            json!({"f:spec": {"f:containers": {"k:{\"name\":\"d\"}": {".": {}, "f:name": {}}}}}),
+        ),
+        (
+            json!({"status": {"phase": "Pending"}}),
+            json!({"status": {"phase": "Running"}}),
+            json!({}),
+            json!({}),
+            json!({}),
+        ),
+    ];
+    for (old, new, added, modified, removed) in cases {
+        let c = compare(&old, &new, pod(), Scope::Main);
+        assert_eq!(c.added.to_fields_v1(), added, "{old} -> {new}");
+        assert_eq!(c.modified.to_fields_v1(), modified, "{old} -> {new}");
+        assert_eq!(c.removed.to_fields_v1(), removed, "{old} -> {new}");
+    }
+}
+
+fn entry(manager: &str, op: &str, fields: Value) -> ManagedFieldsEntry {
+    ManagedFieldsEntry {
+        manager: manager.into(),
+        operation: op.into(),
+        api_version: "v1".into(),
+        time: "2026-01-01T00:00:00Z".into(),
+        fields_type: FIELDS_TYPE_V1.into(),
+        fields_v1: Some(FieldsV1(fields)),
+        subresource: String::new(),
+    }
+}
+
+fn by_manager(entries: &[ManagedFieldsEntry]) -> Vec<(String, String, Value)> {
+    entries
+        .iter()
+        .map(|e| {
+            (
+                e.manager.clone(),
+                e.operation.clone(),
+                e.fields_v1.clone().map(|f| f.0).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+const NOW: &str = "2026-02-02T00:00:00Z";
+
+fn update_op(manager: &str) -> UpdateOperation<'_> {
+    UpdateOperation {
+        manager,
+        api_version: "v1",
+        scope: Scope::Main,
+        time: NOW,
+        creating: false,
+    }
+}
+
+#[test]
+fn updates_take_the_fields_they_change() {
+    let rc = schema_for_kind("ReplicationController");
+    let stored = vec![
+        entry(
+            "a",
+            "Apply",
+            json!({"f:spec": {"f:replicas": {}, "f:selector": {"f:app": {}}}}),
+        ),
+        entry(
+            "b",
+            "Update",
+            json!({"f:metadata": {"f:labels": {"f:x": {}}}}),
+        ),
+    ];
+    let old = json!({"metadata": {"name": "r", "labels": {"x": "1"}}, "spec": {"replicas": 1, "selector": {"app": "w"}}});
+    let new = json!({"metadata": {"name": "r"}, "spec": {"replicas": 3, "selector": {"app": "w"}}});
+    let got = record_update(&stored, &[], old.clone(), new, rc, &update_op("kubectl"));
+    assert_eq!(
+        by_manager(&got),
+        [
+            (
+                "a".into(),
+                "Apply".into(),
+                json!({"f:spec": {"f:selector": {"f:app": {}}}})
+            ),
+            (
+                "kubectl".into(),
+                "Update".into(),
+                json!({"f:spec": {"f:replicas": {}}})
+            ),
+        ]
+    );
+    assert_eq!(got[1].time, NOW);
+    // Nothing changed: the stored entries as they were.
+    let same = record_update(&stored, &[], old.clone(), old, rc, &update_op("kubectl"));
+    assert_eq!(same, stored);
+}
+
+#[test]
+fn a_create_owns_what_it_sets_and_status_writes_own_status() {
+    let zero = json!({"metadata": {}, "spec": {}, "status": {}});
+    let new = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "uid": "u", "labels": {"a": "1"}},
+        "spec": {"containers": [{"name": "c", "image": "i"}]}, "status": {"phase": "Pending"}});
+    let create = UpdateOperation {
+        creating: true,
+        ..update_op("kubectl")
+    };
+    // An update of an untracked object stays untracked; a create starts tracking.
+    let untracked = record_update(
+        &[],
+        &[],
+        zero.clone(),
+        new.clone(),
+        pod(),
+        &update_op("kubectl"),
+    );
+    assert!(untracked.is_empty(), "{untracked:?}");
+    let got = record_update(&[], &[], zero, new.clone(), pod(), &create);
+    assert_eq!(
+        by_manager(&got),
+        [(
+            "kubectl".into(),
+            "Update".into(),
+            json!({"f:metadata": {"f:labels": {".": {}, "f:a": {}}},
+                   "f:spec": {"f:containers": {".": {}, "k:{\"name\":\"c\"}": {".": {}, "f:image": {}, "f:name": {}}}}})
+        )]
+    );
+    let mut running = new.clone();
+    running["status"]["phase"] = json!("Running");
+    let op = UpdateOperation {
+        scope: Scope::Status,
+        ..update_op("kubelet")
+    };
+    let got = record_update(&got, &[], new, running, pod(), &op);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].manager, "kubelet");
+    assert_eq!(got[1].subresource, "status");
+    assert_eq!(
+        got[1].fields_v1,
+        Some(FieldsV1(json!({"f:status": {"f:phase": {}}})))
+    );
+}
+
+#[test]
+fn sent_entries_replace_the_stored_ones_and_bad_ones_reset() {
+    let stored = vec![entry("a", "Update", json!({"f:spec": {"f:x": {}}}))];
+    let sent = vec![entry("z", "Update", json!({"f:spec": {"f:y": {}}}))];
+    let v = json!({"spec": {"x": 1, "y": 2}});
+    let got = record_update(&stored, &sent, v.clone(), v.clone(), pod(), &update_op("m"));
+    assert_eq!(got, sent);
+    let mut bad = sent.clone();
+    bad[0].fields_type = "FieldsV2".into();
+    let got = record_update(&stored, &bad, v.clone(), v, pod(), &update_op("m"));
+    assert_eq!(got, stored);
+}
+
+#[test]
+fn an_empty_list_resets_and_an_absent_one_keeps() {
+    // (metadata as sent, whether it is a reset, entries decoded)
+    let cases = [
+        (json!({}), false, 0),
+        (json!({"managedFields": null}), false, 0),
+        (json!({"managedFields": []}), true, 1),
+        (json!({"managedFields": [{}]}), true, 1),
+        (
+            json!({"managedFields": [{"manager": "m", "operation": "Update"}]}),
+            false,
+            1,
+        ),
+    ];
+    for (meta, reset, len) in cases {
+        let m: crate::meta::ObjectMeta = serde_json::from_value(meta.clone()).unwrap();
+        assert_eq!(m.managed_fields.len(), len, "{meta}");
+        assert_eq!(
+            crate::meta::is_reset_managed_fields(&m.managed_fields),
+            reset,
+            "{meta}"
+        );
+    }
+    let stored = vec![entry("a", "Update", json!({"f:spec": {"f:x": {}}}))];
+    let reset = vec![ManagedFieldsEntry::default()];
+    let old = json!({"spec": {"x": 1}});
+    let same = record_update(
+        &stored,
+        &reset,
+        old.clone(),
+        old.clone(),
+        pod(),
+        &update_op("m"),
+    );
+    assert!(same.is_empty(), "{same:?}");
+    // A reset that also changes fields records nothing either (Kubernetes' skipNonApplied).
+    let new = json!({"spec": {"x": 1, "y": 2}});
+    let got = record_update(&stored, &reset, old, new, pod(), &update_op("m"));
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn update_entries_are_capped() {
+    let mut stored = Vec::new();
+    for i in 0..MAX_UPDATE_MANAGERS {
+        let mut e = entry(&format!("m{i}"), "Update", json!({format!("f:f{i}"): {}}));
+        e.time = format!("2026-01-01T00:00:{i:02}Z");
+        stored.push(e);
+    }
+    let got = record_update(
+        &stored,
+        &[],
+        json!({}),
+        json!({"new": 1}),
+        pod(),
+        &update_op("late"),
+    );
+    let names: Vec<&str> = got.iter().map(|e| e.manager.as_str()).collect();
+    assert_eq!(names.len(), MAX_UPDATE_MANAGERS);
+    assert!(names.contains(&ANCIENT_CHANGES) && names.contains(&"late"));
+    assert!(
+        !names.contains(&"m0") && !names.contains(&"m1"),
+        "{names:?}"
+    );
+    let bucket = got.iter().find(|e| e.manager == ANCIENT_CHANGES).unwrap();
+    assert_eq!(
+        bucket.fields_v1,
+        Some(FieldsV1(json!({"f:f0": {}, "f:f1": {}})))
+    );
+}
