@@ -13,6 +13,7 @@ use super::patch::{Retry, Target};
 use super::resource::Served;
 use super::router::Version;
 use crate::registry::FieldManager;
+use kube_core::decode::StrictErrors;
 use kube_core::error::ApiError;
 use kube_core::managed_fields::{
     self, ApplyError, ApplyRequest, Scope, UpdateOperation, BEFORE_FIRST_APPLY,
@@ -40,6 +41,7 @@ enum Outcome<T> {
 pub(super) async fn apply_once<T: Served>(
     t: &Target<'_>,
     config: &Value,
+    repeated: &StrictErrors,
     force: bool,
 ) -> Result<(T, bool), Retry> {
     let (live, exists) = match t.registry.get::<T>(t.namespace, t.name).await {
@@ -59,15 +61,19 @@ pub(super) async fn apply_once<T: Served>(
     let config = Arc::new(config.clone());
     let time = t.registry.clock().now().to_rfc3339();
     let (resource, manager, status) = (t.resource, t.manager.to_string(), t.status);
+    let (mode, repeated) = (t.field_validation, repeated.clone());
     // Merging and decoding are proportional to the object's size: off the I/O threads.
-    let outcome = tokio::task::spawn_blocking(move || {
-        applied::<T>(
+    let (outcome, warnings) = tokio::task::spawn_blocking(move || {
+        let warnings = checked_fields::<T>(&config, &live, mode, repeated)?;
+        let outcome = applied::<T>(
             live, exists, &config, resource, &manager, status, force, &time,
-        )
+        )?;
+        Ok::<_, ApiError>((outcome, warnings))
     })
     .await
     .map_err(|e| Retry::Fail(ApiError::Internal(format!("applying failed: {e}"))))?
     .map_err(Retry::Fail)?;
+    super::warning::add_all(warnings);
     let mut obj = match outcome {
         Outcome::Unchanged(live) => return Ok((live, false)),
         Outcome::Write(obj) => obj,
@@ -101,6 +107,23 @@ pub(super) async fn apply_once<T: Served>(
             Retry::Fail(e)
         }
     })
+}
+
+/// Field validation of the applied configuration (`fieldValidation`): the keys its parse found
+/// repeated and the members the kind does not know, as warnings to send, or (`Strict`) the
+/// refusal a patch gets (422 on the field `patch`, nothing written).
+fn checked_fields<T: Served>(
+    config: &Value,
+    live: &T,
+    mode: decode::FieldValidation,
+    repeated: StrictErrors,
+) -> Result<Vec<String>, ApiError> {
+    let found = decode::strict_fields::<T>(config, Version::V1, mode, repeated);
+    let on = decode::Checked::Patch {
+        kind: T::RESOURCE.info().kind,
+        name: &live.meta().name,
+    };
+    decode::check_fields(mode, &found, on)
 }
 
 /// The apply itself, pure but for decoding: the merged object with its managed fields, or

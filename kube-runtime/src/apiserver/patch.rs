@@ -263,7 +263,8 @@ pub async fn patch<T: Served>(
     for _ in 0..MAX_ATTEMPTS {
         let attempt = match &*parsed {
             Patch::Apply(config) => {
-                super::apply::apply_once::<T>(target, config, force.unwrap_or(false)).await
+                let force = force.unwrap_or(false);
+                super::apply::apply_once::<T>(target, config, &repeated, force).await
             }
             _ => patch_once::<T>(target, &parsed, &repeated)
                 .await
@@ -289,6 +290,12 @@ pub async fn read_patch(
     let ptype = PatchType::from_content_type(content_type(&req))?;
     let body = collect_body(req, srv.config.max_body_bytes).await?;
     decode::off_runtime(body, move |b| {
+        if ptype == PatchType::Apply {
+            // YAML (JSON is YAML), within the decoder's depth and alias limits; its repeated
+            // keys are found while parsing.
+            let (config, repeated) = decode::decode_document_checked(b, true, mode.checks())?;
+            return Ok((Arc::new(Patch::Apply(config)), repeated));
+        }
         Ok((
             Arc::new(ptype.parse(b)?),
             decode::patch_duplicates(b, ptype == PatchType::Json, mode),

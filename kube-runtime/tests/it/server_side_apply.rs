@@ -482,3 +482,47 @@ async fn an_empty_managed_fields_list_resets_them_an_absent_one_keeps_them_and_a
     );
     assert!(entry(&applied, "m", "Apply").is_some(), "{applied}");
 }
+
+/// `fieldValidation` on an apply: unknown and repeated members of the applied configuration
+/// are warnings by default (Warn) and under Warn, silent under Ignore, and under Strict a 422
+/// naming them that writes nothing.
+#[tokio::test]
+async fn apply_follows_field_validation() {
+    let s = TestServer::start().await;
+    let (code, _) = apply(&s, P, "fieldManager=a", POD_YAML).await;
+    assert_eq!(code, 201);
+    let bad = POD_YAML.replace("spec:\n", "spec:\n  bogus: 1\n") + "metadata:\n  name: p\n";
+    let warnings = |resp: &hyper::Response<hyper::body::Incoming>| -> Vec<String> {
+        resp.headers()
+            .get_all("warning")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(String::from))
+            .collect()
+    };
+    // (query, code, warnings)
+    let unknown = r#"299 - "unknown field \"spec.bogus\"""#;
+    let repeated = r#"299 - "duplicate field \"metadata\"""#;
+    let cases: [(&str, u16, Vec<&str>); 3] = [
+        ("", 200, vec![repeated, unknown]),
+        ("&fieldValidation=Warn", 200, vec![repeated, unknown]),
+        ("&fieldValidation=Ignore", 200, vec![]),
+    ];
+    for (query, code, want) in cases {
+        let path = format!("{P}?fieldManager=a&dryRun=All{query}");
+        let resp = s
+            .send(Method::PATCH, &path, Some(APPLY), bad.clone().into_bytes())
+            .await;
+        assert_eq!(resp.status().as_u16(), code, "{query}");
+        assert_eq!(warnings(&resp), want, "{query}");
+    }
+    let before = s.snapshot().await;
+    let (code, status) = apply(&s, P, "fieldManager=a&fieldValidation=Strict", &bad).await;
+    assert_eq!(code, 422, "{status}");
+    let message = status["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(r#"unknown field "spec.bogus""#)
+            && message.contains(r#"duplicate field "metadata""#),
+        "{message}"
+    );
+    assert_eq!(s.snapshot().await, before);
+}
