@@ -112,6 +112,15 @@ pub fn prepare_for_update<T: Strategy>(new: &mut T, old: &T) {
     nm.self_link.clear();
 }
 
+/// Prepares a namespace's `/finalize` update: an update (identity, timestamps and status kept
+/// from `old`) that, unlike a plain one, takes `spec.finalizers` from `new`, as Kubernetes'
+/// finalize strategy does.
+pub fn prepare_for_finalize(new: &mut Namespace, old: &Namespace) {
+    let finalizers = std::mem::take(&mut new.spec.finalizers);
+    prepare_for_update(new, old);
+    new.spec.finalizers = finalizers;
+}
+
 /// Binds `pod` to `node` at time `now`: sets `spec.nodeName` and `PodScheduled=True`.
 /// Fails with the name of the current node when the pod is already bound.
 pub fn apply_binding(pod: &mut Pod, node: &str, now: &str) -> Result<(), String> {
@@ -282,11 +291,11 @@ impl Strategy for Namespace {
             self.spec.finalizers.push(FINALIZER_KUBERNETES.to_string());
         }
     }
-    /// The status is `/status`'s. Unlike Kubernetes, which changes `spec.finalizers` only
-    /// through `/finalize`, a plain update may change them (the namespace controller removes
-    /// `kubernetes` that way).
+    /// The status is `/status`'s and `spec.finalizers` are `/finalize`'s (see
+    /// [`prepare_for_finalize`]), as in Kubernetes: a plain update keeps both.
     fn keep_server_fields_on_update(&mut self, old: &Self) {
         self.status = old.status.clone();
+        self.spec.finalizers.clone_from(&old.spec.finalizers);
     }
     fn copy_status_from(&mut self, other: &Self) {
         self.status = other.status.clone();
@@ -538,12 +547,28 @@ mod tests {
             assert_eq!(ns.finalized(), finalized_after, "{finalizers:?}");
             if want == Deletion::Graceful {
                 assert_eq!(ns.metadata.deletion_timestamp, now.to_rfc3339());
-                // The update removing the last spec finalizer is the one that removes it.
+                // A plain update keeps the finalizers; the `/finalize` update removing the
+                // last one is the one that removes the namespace.
+                let mut plain = ns.clone();
+                plain.spec.finalizers.clear();
+                plain.metadata.labels.insert("l".into(), "v".into());
+                prepare_for_update(&mut plain, &ns);
+                assert_eq!(plain.spec.finalizers, [FINALIZER_KUBERNETES]);
+                assert_eq!(
+                    plain.metadata.labels.get("l").map(String::as_str),
+                    Some("v")
+                );
+                assert!(!plain.finalized());
                 let mut done = ns.clone();
                 done.spec.finalizers.clear();
-                prepare_for_update(&mut done, &ns);
+                done.status.phase = PHASE_ACTIVE.into();
+                prepare_for_finalize(&mut done, &ns);
                 assert!(done.finalized());
                 assert_eq!(done.status.phase, PHASE_TERMINATING, "status kept");
+                assert_eq!(
+                    done.metadata.deletion_timestamp,
+                    ns.metadata.deletion_timestamp
+                );
             }
         }
     }

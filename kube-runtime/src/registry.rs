@@ -483,8 +483,22 @@ impl Registry {
         &self,
         namespace: &str,
         name: &str,
+        obj: T,
+        manager: FieldManager<'_>,
+    ) -> Result<T, ApiError> {
+        self.update_prepared(namespace, name, obj, manager, prepare_for_update)
+            .await
+    }
+
+    /// [`Registry::update_as`] with `prepare` in place of `prepare_for_update` (a namespace's
+    /// `/finalize` takes `spec.finalizers` from the request).
+    async fn update_prepared<T: Strategy>(
+        &self,
+        namespace: &str,
+        name: &str,
         mut obj: T,
         manager: FieldManager<'_>,
+        prepare: fn(&mut T, &T),
     ) -> Result<T, ApiError> {
         let info = T::RESOURCE.info();
         check_namespace(info.namespaced, namespace, &obj.meta().namespace)?;
@@ -513,7 +527,7 @@ impl Registry {
         if info.namespaced {
             obj.meta_mut().namespace = namespace.to_string();
         }
-        prepare_for_update(&mut obj, &old);
+        prepare(&mut obj, &old);
         match manager {
             FieldManager::Update(m) => {
                 let old_value = to_value(&old)?;

@@ -23,6 +23,8 @@ pub enum PathKind {
     Scale,
     /// A pod's `/binding` subresource.
     Binding,
+    /// A namespace's `/finalize` subresource.
+    Finalize,
 }
 
 /// One served HTTP method on a path of a resource.
@@ -228,6 +230,7 @@ fn operation(s: &ServedOperation) -> Option<Op> {
         PathKind::Status => (format!("{item}/status"), "Status", &k),
         PathKind::Scale => (format!("{item}/scale"), "Scale", scale),
         PathKind::Binding => (format!("{item}/binding"), "Binding", binding),
+        PathKind::Finalize => (format!("{item}/finalize"), "Finalize", &k),
     };
     let scope = if namespaced { "Namespaced" } else { "" };
     let for_all = if s.path == PathKind::AllNamespaces {

@@ -60,6 +60,7 @@ pub fn served_operations() -> Vec<ServedOperation> {
                 Endpoint::Status => PathKind::Status,
                 Endpoint::Scale => PathKind::Scale,
                 Endpoint::Binding => PathKind::Binding,
+                Endpoint::Finalize => PathKind::Finalize,
                 _ => continue,
             };
             endpoints.push((endpoint, path));

@@ -14,7 +14,7 @@ use kube_core::error::ApiError;
 use kube_core::strategy::Strategy;
 use kube_core::table::{to_table, Printable};
 use kube_core::v1beta1::{list_to_v1beta1, V1Beta1};
-use kube_core::{DeleteOptions, Status};
+use kube_core::{DeleteOptions, Namespace, Status};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -117,6 +117,7 @@ pub async fn handle<T: Served>(
             let rc = c.route.name.as_deref().unwrap_or_default();
             super::scale::handle(&srv, &c.registry, &ns, rc, c.params.field_validation, req).await
         }
+        (Endpoint::Finalize, _) => finalize(&srv, &c, req).await,
         (Endpoint::Status, "get") => get::<T>(&srv, &c).await,
         (Endpoint::Status | Endpoint::Item, "patch") => {
             patch::<T>(&srv, &c, endpoint == Endpoint::Status, req).await
@@ -433,6 +434,23 @@ async fn update<T: Served>(
         .update_as(&ns, name, obj, FieldManager::Update(&c.manager))
         .await?;
     Ok(object_response(c.route.version, StatusCode::OK, &updated))
+}
+
+/// `PUT /api/v1/namespaces/{name}/finalize`: writes the namespace's `spec.finalizers` (the
+/// only way to change them, as in Kubernetes); a terminating namespace left without any is
+/// removed.
+async fn finalize(
+    srv: &ApiServer,
+    c: &Ctx<'_>,
+    req: Request<Incoming>,
+) -> Result<Response<ApiBody>, ApiError> {
+    let name = c.route.name.as_deref().unwrap_or_default();
+    let ns: Namespace = decode_body(srv, c, req).await?;
+    let written = c
+        .registry
+        .finalize_namespace(name, ns, FieldManager::Update(&c.manager))
+        .await?;
+    Ok(json_response(StatusCode::OK, &written))
 }
 
 async fn patch<T: Served>(

@@ -117,9 +117,9 @@ fn versioned_route(api_version: &str, segs: &[&str]) -> Option<ResourceRoute> {
         _ => (false, segs),
     };
     let (namespace, rest) = match segs {
-        // A namespace's own subresource (`/api/v1/namespaces/{name}/status`), not a collection
-        // in it: no resource is called `status`.
-        ["namespaces", _, "status"] => (None, segs),
+        // A namespace's own subresource (`/api/v1/namespaces/{name}/status`, `/finalize`), not
+        // a collection in it: no resource has those names.
+        ["namespaces", _, "status" | "finalize"] => (None, segs),
         ["namespaces", ns, rest @ ..] if !rest.is_empty() => (Some(ns.to_string()), rest),
         _ => (None, segs),
     };

@@ -24,6 +24,8 @@ pub enum Endpoint {
     Scale,
     /// A pod's `/binding` subresource.
     Binding,
+    /// A namespace's `/finalize` subresource (its `spec.finalizers`).
+    Finalize,
     /// A pod's `/log` subresource (proxied to the kubelet of the pod's node).
     Log,
     /// The collection-level bindings (`/api/v1beta1/bindings`, `/api/v1/namespaces/{ns}/bindings`).
@@ -71,6 +73,7 @@ pub const OPERATIONS: &[Operation] = &[
     op(Endpoint::Scale, "PUT", "update"),
     op(Endpoint::Scale, "PATCH", "patch"),
     op(Endpoint::Binding, "POST", "create"),
+    op(Endpoint::Finalize, "PUT", "update"),
     op(Endpoint::Log, "GET", "get"),
     op(Endpoint::Bindings, "POST", "create"),
     op(Endpoint::NonResource, "GET", "get"),
@@ -134,13 +137,14 @@ pub fn subresource(kind: ResourceKind, name: &str) -> Option<Endpoint> {
         "scale" if kind == ResourceKind::ReplicationControllers => Some(Endpoint::Scale),
         "binding" if kind == ResourceKind::Pods => Some(Endpoint::Binding),
         "log" if kind == ResourceKind::Pods => Some(Endpoint::Log),
+        "finalize" if kind == ResourceKind::Namespaces => Some(Endpoint::Finalize),
         _ => None,
     }
 }
 
 /// The subresources `kind` has in v1, with their endpoints (for discovery).
 pub fn subresources(kind: ResourceKind) -> Vec<(&'static str, Endpoint)> {
-    ["status", "scale", "binding", "log"]
+    ["status", "scale", "binding", "log", "finalize"]
         .into_iter()
         .filter_map(|name| subresource(kind, name).map(|e| (name, e)))
         .collect()

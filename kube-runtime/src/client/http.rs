@@ -13,7 +13,7 @@ use kube_core::error::ApiError;
 use kube_core::list::List;
 use kube_core::store::Revision;
 use kube_core::Object;
-use kube_core::{Binding, DeleteOptions, ResourceKind, Scale, Status};
+use kube_core::{Binding, DeleteOptions, Namespace, ResourceKind, Scale, Status};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::Arc;
@@ -328,6 +328,12 @@ impl ApiClient for HttpClient {
         scale: &Scale,
     ) -> Result<Scale, ApiError> {
         self.typed(Method::PUT, &scale_path(namespace, name), Some(scale))
+            .await
+    }
+
+    async fn finalize_namespace(&self, ns: &Namespace) -> Result<Namespace, ApiError> {
+        let item = resource_path(ResourceKind::Namespaces, None, Some(&ns.metadata.name));
+        self.typed(Method::PUT, &format!("{item}/finalize"), Some(ns))
             .await
     }
 }

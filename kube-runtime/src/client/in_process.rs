@@ -6,6 +6,7 @@
 
 use super::watch::InProcessSource;
 use super::{ApiClient, ClientWatch, ListParams};
+use crate::registry::FieldManager;
 use crate::registry::{ListOptions, Registry, RegistryWatch};
 use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
@@ -15,7 +16,7 @@ use kube_core::paging::PagingParams;
 use kube_core::store::Revision;
 use kube_core::strategy::Strategy;
 use kube_core::watch::WatchEvent;
-use kube_core::{with_resource_type, Binding, DeleteOptions, Object, Scale};
+use kube_core::{with_resource_type, Binding, DeleteOptions, Namespace, Object, Scale};
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -244,5 +245,12 @@ impl ApiClient for InProcessClient {
         scale: &Scale,
     ) -> Result<Scale, ApiError> {
         self.registry.update_scale(namespace, name, scale).await
+    }
+
+    async fn finalize_namespace(&self, ns: &Namespace) -> Result<Namespace, ApiError> {
+        let name = ns.metadata.name.clone();
+        self.registry
+            .finalize_namespace(&name, ns.clone(), FieldManager::Unrecorded)
+            .await
     }
 }

@@ -20,7 +20,7 @@ use kube_core::store::Revision;
 use kube_core::Binding;
 use kube_core::DeleteOptions;
 use kube_core::Object;
-use kube_core::{ReplicationController, Scale};
+use kube_core::{Namespace, ReplicationController, Scale};
 use std::future::Future;
 
 /// Selectors of list and watch calls, as strings (`labelSelector`, `fieldSelector`).
@@ -193,5 +193,13 @@ pub trait ApiClient: Clone + Send + Sync + 'static {
             let rc = self.update(namespace, &rc).await?;
             Ok(Scale::of_replication_controller(&rc))
         }
+    }
+    /// Writes the `spec.finalizers` of namespace `ns` (its `/finalize` subresource; a plain
+    /// update keeps them). The default is a plain update, for clients without the subresource.
+    fn finalize_namespace(
+        &self,
+        ns: &Namespace,
+    ) -> impl Future<Output = Result<Namespace, ApiError>> + Send {
+        self.update("", ns)
     }
 }

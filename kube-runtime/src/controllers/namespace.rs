@@ -124,7 +124,7 @@ async fn reconcile<C: ApiClient>(
     }
     if second.finalize {
         ctx.client
-            .update("", &without_kubernetes_finalizer(&current))
+            .finalize_namespace(&without_kubernetes_finalizer(&current))
             .await?;
         tracing::info!("namespace {name}: content deleted, finalized");
         return Ok(Action::await_change());

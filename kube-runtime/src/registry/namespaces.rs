@@ -14,10 +14,11 @@
 //! API server does at start-up on any store, fresh or not; a create in a system namespace that
 //! is still missing (the store was down at start-up) creates it first.
 
-use super::{decode, store_error, Registry};
+use super::{decode, store_error, FieldManager, Registry};
 use kube_core::error::ApiError;
 use kube_core::namespace::{Namespace, IMMORTAL_NAMESPACES, SYSTEM_NAMESPACES};
 use kube_core::status::StatusCause;
+use kube_core::strategy::prepare_for_finalize;
 use kube_core::{Object, ResourceKind};
 
 /// `StatusCause.reason` of a create refused in a terminating namespace (Kubernetes'
@@ -99,6 +100,19 @@ impl Registry {
             });
         }
         Ok(())
+    }
+
+    /// A namespace's `/finalize` subresource: an update whose `spec.finalizers` come from `ns`
+    /// (a plain update keeps the stored ones), validated and compare-and-swapped like any
+    /// update; a terminating namespace left without finalizers is removed at once.
+    pub async fn finalize_namespace(
+        &self,
+        name: &str,
+        ns: Namespace,
+        manager: FieldManager<'_>,
+    ) -> Result<Namespace, ApiError> {
+        self.update_prepared("", name, ns, manager, prepare_for_finalize)
+            .await
     }
 
     /// Creates the system namespaces (`default`, `kube-system`, `kube-public`,

@@ -10,7 +10,7 @@ use crate::informer::reflector::key_of;
 use kube_core::error::ApiError;
 use kube_core::list::List;
 use kube_core::store::Revision;
-use kube_core::{Binding, DeleteOptions, Object, ResourceKind, Scale};
+use kube_core::{Binding, DeleteOptions, Namespace, Object, ResourceKind, Scale};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -37,6 +37,8 @@ pub enum Verb {
     GetScale,
     /// `update` of a replication controller's `scale` subresource
     UpdateScale,
+    /// `update` of a namespace's `finalize` subresource
+    Finalize,
 }
 
 impl Verb {
@@ -58,6 +60,7 @@ impl Verb {
             Verb::Bind => "bind",
             Verb::GetScale => "get-scale",
             Verb::UpdateScale => "update-scale",
+            Verb::Finalize => "finalize",
         }
     }
 }
@@ -385,6 +388,21 @@ impl<C: ApiClient> ApiClient for RecordingClient<C> {
         let rcs = ResourceKind::ReplicationControllers;
         self.call(Verb::UpdateScale, rcs, namespace, name, object, fut)
             .await
+    }
+
+    async fn finalize_namespace(&self, ns: &Namespace) -> Result<Namespace, ApiError> {
+        let object = serde_json::to_value(ns).ok();
+        let fut = self.inner.finalize_namespace(ns);
+        let name = ns.metadata.name.as_str();
+        self.call(
+            Verb::Finalize,
+            ResourceKind::Namespaces,
+            "",
+            name,
+            object,
+            fut,
+        )
+        .await
     }
 }
 

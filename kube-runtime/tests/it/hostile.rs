@@ -567,6 +567,7 @@ async fn discovery_lists_exactly_the_verbs_served() {
                 n if n.ends_with("/status") || n.ends_with("/scale") => &["get", "patch", "update"],
                 n if n.ends_with("/binding") => &["create"],
                 n if n.ends_with("/log") => &["get"],
+                n if n.ends_with("/finalize") => &["update"],
                 // deletecollection: v1 only, and not on namespaces.
                 "namespaces" => &[
                     "create", "delete", "get", "list", "patch", "update", "watch",

@@ -242,7 +242,7 @@ async fn a_terminating_namespace_refuses_new_content_but_lets_the_old_finish() {
     // Removing the kubernetes finalizer (what the namespace controller does) removes it.
     let mut ns: Namespace = c.get("", "team-a").await.expect("get namespace");
     ns.spec.finalizers.clear();
-    c.update("", &ns).await.expect("finalize");
+    c.finalize_namespace(&ns).await.expect("finalize");
     let (code, _) = s.call(Method::GET, "/api/v1/namespaces/team-a", None).await;
     assert_eq!(code, 404);
 }
@@ -583,4 +583,77 @@ async fn system_namespaces_are_retried_while_the_store_is_down() {
     })
     .await;
     cluster.http().create("default", &p).await.expect("create");
+}
+
+#[tokio::test]
+async fn spec_finalizers_change_only_through_finalize_which_removes_a_finished_namespace() {
+    let s = TestServer::start().await;
+    let (code, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/namespaces",
+            Some(namespace_doc("fin")),
+        )
+        .await;
+    assert_eq!(code, 201);
+    const NS: &str = "/api/v1/namespaces/fin";
+    let with = |finalizers: Value| {
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fin"},
+               "spec": {"finalizers": finalizers}})
+    };
+    // A plain update keeps them (and takes the rest).
+    let mut doc = with(json!([]));
+    doc["metadata"]["labels"] = json!({"team": "a"});
+    let (code, ns) = s.call(Method::PUT, NS, Some(doc)).await;
+    assert_eq!(code, 200, "{ns}");
+    assert_eq!(ns["spec"]["finalizers"], json!([FINALIZER_KUBERNETES]));
+    assert_eq!(ns["metadata"]["labels"]["team"], "a");
+    // /finalize writes them, validated (422, nothing changes).
+    let both = json!([FINALIZER_KUBERNETES, "example.com/x"]);
+    let (code, ns) = s
+        .call(
+            Method::PUT,
+            &format!("{NS}/finalize"),
+            Some(with(both.clone())),
+        )
+        .await;
+    assert_eq!(code, 200, "{ns}");
+    assert_eq!(ns["spec"]["finalizers"], both);
+    let before = s.snapshot().await;
+    let (code, st) = s
+        .call(
+            Method::PUT,
+            &format!("{NS}/finalize"),
+            Some(with(json!(["bad"]))),
+        )
+        .await;
+    assert_eq!((code, &st["reason"]), (422, &json!("Invalid")), "{st}");
+    assert_eq!(s.snapshot().await, before);
+    let (code, _) = s.call(Method::GET, &format!("{NS}/finalize"), None).await;
+    assert_eq!(code, 405);
+    // Deleting marks it; the /finalize that empties the list removes it.
+    let (code, ns) = s.call(Method::DELETE, NS, None).await;
+    assert_eq!(
+        (code, &ns["status"]["phase"]),
+        (200, &json!(PHASE_TERMINATING))
+    );
+    let (code, ns) = s
+        .call(
+            Method::PUT,
+            &format!("{NS}/finalize"),
+            Some(with(json!([]))),
+        )
+        .await;
+    assert_eq!(code, 200, "{ns}");
+    let (code, _) = s.call(Method::GET, NS, None).await;
+    assert_eq!(code, 404);
+    // Discovery lists the subresource with its one verb.
+    let (_, v1) = s.call(Method::GET, "/api/v1", None).await;
+    let entry = v1["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == "namespaces/finalize"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entry["verbs"], json!(["update"]), "{v1}");
+    assert_eq!(entry["kind"], "Namespace");
 }
