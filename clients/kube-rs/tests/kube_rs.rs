@@ -396,7 +396,36 @@ async fn kube_rs_client_and_watcher() {
     assert_eq!(api_error(e), (409, "AlreadyExists".to_string()));
     assert!(pods.get_opt("nope").await.expect("get_opt").is_none());
 
-    // delete: the pod, the service, the controller with its pods.
+    // delete: a collection by selector (the deleted pods are answered), the pod, the
+    // service, the controller with its pods.
+    for name in ["batch-1", "batch-2"] {
+        pods.create(&pp, &pod(name, json!({"batch": "rs"})))
+            .await
+            .expect("create batch pod");
+    }
+    let deleted = pods
+        .delete_collection(
+            &DeleteParams::default().grace_period(0),
+            &ListParams::default().labels("batch=rs"),
+        )
+        .await
+        .expect("delete collection");
+    let deleted = deleted.left().expect("the list of deleted pods");
+    let mut names: Vec<String> = deleted
+        .items
+        .iter()
+        .filter_map(|p| p.metadata.name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["batch-1", "batch-2"]);
+    eventually("batch pods gone", 30, || async {
+        let l = pods
+            .list(&ListParams::default().labels("batch=rs"))
+            .await
+            .ok()?;
+        l.items.is_empty().then_some(())
+    })
+    .await;
     pods.delete("web", &DeleteParams::default())
         .await
         .expect("delete pod");

@@ -279,7 +279,15 @@ def main(server):
     expect_status(409, "Conflict", lambda: v1.replace_namespaced_pod("web", NS, stale))
     ok("404 and 409")
 
-    # delete: pods, the service, the controller (its pods collected).
+    # delete: a collection by selector, pods, the service, the controller (its pods collected).
+    for name in ("batch-1", "batch-2"):
+        body = manifest("pod.yaml")
+        body["metadata"]["name"] = name
+        body["metadata"]["labels"] = {"batch": "py"}
+        v1.create_namespaced_pod(NS, body)
+    v1.delete_collection_namespaced_pod(NS, label_selector="batch=py", grace_period_seconds=0)
+    eventually("batch pods gone", lambda: not v1.list_namespaced_pod(NS, label_selector="batch=py").items)
+    assert v1.read_namespaced_pod("web", NS).metadata.name == "web"
     v1.delete_namespaced_pod("web", NS)
     eventually("pod web gone", lambda: "web" not in {p.metadata.name for p in v1.list_namespaced_pod(NS).items})
     v1.delete_namespaced_pod("model", NS, grace_period_seconds=0)
