@@ -106,6 +106,9 @@ fn main() -> Result<(), BoxError> {
         let dir = tempfile::tempdir()?;
         eprintln!("opening embedded store in {}", dir.path().display());
         let store = Arc::new(server_rt.block_on(EmbeddedStore::open(dir.path()))?);
+        // Creates need their namespace (the API server creates `default` itself).
+        let registry = kube_runtime::registry::Registry::new(store.clone());
+        server_rt.block_on(registry.create("", kube_core::Namespace::named("bench")))?;
         let server = ApiServer::new(
             store.clone(),
             ApiServerConfig {
