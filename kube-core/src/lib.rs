@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod paging;
 pub mod patch;
 pub mod pod;
+pub mod protobuf;
 pub mod proxy;
 pub mod quantity;
 pub mod rand;

@@ -7,15 +7,21 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use kube_core::error::ApiError;
+use kube_core::protobuf;
 use kube_core::table::{TableVersion, TABLE_GROUP};
 use serde::Serialize;
 
 /// Largest request body accepted (Kubernetes' limit is 3 MiB).
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
-/// Reads the whole body, answering 413 past `limit` and 415 for media types other than JSON and YAML.
+/// Reads the whole body, answering 413 past `limit` and 415 for media types other than JSON,
+/// YAML and Kubernetes' protobuf (which is turned into JSON here, so every later step is the
+/// JSON one).
 pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(Bytes, bool), ApiError> {
     let ctype = content_type(&req).to_ascii_lowercase();
+    if ctype.starts_with(protobuf::MEDIA_TYPE) {
+        return Ok((protobuf_to_json(&collect_body(req, limit).await?)?, false));
+    }
     let yaml_declared = ctype.contains("yaml");
     if !ctype.is_empty()
         && !yaml_declared
@@ -27,6 +33,20 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(Bytes, b
         )));
     }
     Ok((collect_body(req, limit).await?, yaml_declared))
+}
+
+/// The JSON text of a protobuf body: 415 for a kind without a protobuf schema, 400 for a
+/// malformed body (the envelope's kind and apiVersion are then checked like a JSON body's).
+fn protobuf_to_json(body: &[u8]) -> Result<Bytes, ApiError> {
+    let value = protobuf::to_json(body).map_err(|e| match e {
+        protobuf::ProtobufError::UnsupportedKind { .. } => {
+            ApiError::UnsupportedMediaType(e.to_string())
+        }
+        _ => ApiError::BadRequest(format!("the protobuf request body is invalid: {e}")),
+    })?;
+    serde_json::to_vec(&value)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::Internal(format!("re-encoding a protobuf body as JSON: {e}")))
 }
 
 /// The request's `Content-Type` header as written (empty when absent or not text).

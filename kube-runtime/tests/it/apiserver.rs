@@ -399,13 +399,13 @@ async fn bad_input_is_rejected_and_changes_nothing() {
             "RequestEntityTooLarge",
         ),
         (
-            "protobuf",
+            "protobuf without the magic number",
             Method::POST,
             "/api/v1/namespaces/default/pods",
             Some("application/vnd.kubernetes.protobuf"),
             b"\x00".to_vec(),
-            415,
-            "UnsupportedMediaType",
+            400,
+            "BadRequest",
         ),
         (
             "already exists",

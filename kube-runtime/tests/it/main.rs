@@ -34,6 +34,7 @@ mod openapi;
 mod paging;
 mod patch;
 mod probes;
+mod protobuf;
 mod proxy;
 mod replication;
 mod runtime_contract;
