@@ -115,7 +115,8 @@ pub async fn handle<T: Served>(
         (Endpoint::Scale, _) => {
             let ns = item_namespace(&c);
             let rc = c.route.name.as_deref().unwrap_or_default();
-            super::scale::handle(&srv, &c.registry, &ns, rc, c.params.field_validation, req).await
+            let mode = c.params.field_validation;
+            super::scale::handle(&srv, &c.registry, &ns, rc, mode, &c.manager, req).await
         }
         (Endpoint::Finalize, _) => finalize(&srv, &c, req).await,
         (Endpoint::Status, "get") => get::<T>(&srv, &c).await,

@@ -11,7 +11,7 @@ use super::codec::{json_response, read_body};
 use super::decode::{self, bad_field, Checked, FieldValidation};
 use super::patch::{read_patch, Patch, MAX_ATTEMPTS};
 use super::ApiServer;
-use crate::registry::Registry;
+use crate::registry::{FieldManager, Registry};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use kube_core::decode::StrictErrors;
@@ -27,8 +27,10 @@ pub async fn handle(
     namespace: &str,
     name: &str,
     mode: FieldValidation,
+    manager: &str,
     req: Request<Incoming>,
 ) -> Result<Response<ApiBody>, ApiError> {
+    let recorded = FieldManager::Update(manager);
     let scale = match *req.method() {
         Method::GET => registry.get_scale(namespace, name).await?,
         Method::PUT => {
@@ -36,11 +38,13 @@ pub async fn handle(
             let (scale, warnings) =
                 decode::off_runtime(body, move |b| decode_scale_checked(b, yaml, mode)).await?;
             super::warning::add_all(warnings);
-            registry.update_scale(namespace, name, &scale).await?
+            registry
+                .update_scale_as(namespace, name, &scale, recorded)
+                .await?
         }
         _ => {
             let (p, repeated) = read_patch(srv, req, mode).await?;
-            patch(registry, namespace, name, &p, mode, &repeated).await?
+            patch(registry, namespace, name, &p, (mode, recorded), &repeated).await?
         }
     };
     Ok(json_response(StatusCode::OK, &scale))
@@ -53,7 +57,7 @@ async fn patch(
     namespace: &str,
     name: &str,
     patch: &Patch,
-    mode: FieldValidation,
+    (mode, manager): (FieldValidation, FieldManager<'_>),
     repeated: &StrictErrors,
 ) -> Result<Scale, ApiError> {
     let mut last = None;
@@ -80,7 +84,10 @@ async fn patch(
         if scale.metadata.resource_version.is_empty() {
             scale.metadata.resource_version = read_rv;
         }
-        match registry.update_scale(namespace, name, &scale).await {
+        match registry
+            .update_scale_as(namespace, name, &scale, manager)
+            .await
+        {
             Err(e) if e.is_conflict() && !pinned => last = Some(e),
             r => return r,
         }

@@ -2,7 +2,7 @@
 //! written by changing only the controller's `spec.replicas` through the registry's
 //! compare-and-swap update (defaulting, validation and generation included).
 
-use super::{conflict, Registry, MAX_UPDATE_ATTEMPTS};
+use super::{conflict, FieldManager, Registry, MAX_UPDATE_ATTEMPTS};
 use kube_core::error::ApiError;
 use kube_core::scale::{Scale, SCALE_KIND};
 use kube_core::validation::Validate;
@@ -25,6 +25,19 @@ impl Registry {
         namespace: &str,
         name: &str,
         scale: &Scale,
+    ) -> Result<Scale, ApiError> {
+        self.update_scale_as(namespace, name, scale, FieldManager::Unrecorded)
+            .await
+    }
+
+    /// [`Registry::update_scale`] recording `manager` as the writer of `spec.replicas` in the
+    /// controller's `metadata.managedFields` (so a later apply of another count conflicts).
+    pub async fn update_scale_as(
+        &self,
+        namespace: &str,
+        name: &str,
+        scale: &Scale,
+        manager: FieldManager<'_>,
     ) -> Result<Scale, ApiError> {
         let meta = &scale.metadata;
         if !meta.name.is_empty() && meta.name != name {
@@ -55,7 +68,7 @@ impl Registry {
                 rc.metadata.resource_version = meta.resource_version.clone();
             }
             scale.apply_to(&mut rc);
-            match self.update(namespace, name, rc).await {
+            match self.update_as(namespace, name, rc, manager).await {
                 Ok(updated) => return Ok(Scale::of_replication_controller(&updated)),
                 Err(e) if e.is_conflict() && !pinned => continue,
                 Err(e) => return Err(e),

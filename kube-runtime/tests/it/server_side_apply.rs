@@ -526,3 +526,43 @@ async fn apply_follows_field_validation() {
     );
     assert_eq!(s.snapshot().await, before);
 }
+
+/// A scale through `/scale` (PUT or PATCH) is recorded as its writer's `Update` of
+/// `spec.replicas`, so an apply of another count conflicts with it until forced, as
+/// `kubectl scale` then `kubectl apply --server-side` does in Kubernetes.
+#[tokio::test]
+async fn a_scale_owns_the_replicas_an_apply_then_conflicts_with() {
+    let s = TestServer::start().await;
+    let rc = "apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: c\n        image: busybox:1.36\n";
+    let (code, _) = apply(&s, RC, "fieldManager=deployer", rc).await;
+    assert_eq!(code, 201);
+    for (method, ctype, body, replicas) in [
+        (
+            Method::PUT,
+            "application/json",
+            r#"{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"web"},"spec":{"replicas":3}}"#,
+            3,
+        ),
+        (
+            Method::PATCH,
+            "application/merge-patch+json",
+            r#"{"spec":{"replicas":4}}"#,
+            4,
+        ),
+    ] {
+        let path = format!("{RC}/scale?fieldManager=scaler");
+        let (code, scale) = send(&s, method, &path, ctype, body, None).await;
+        assert_eq!((code, &scale["spec"]["replicas"]), (200, &json!(replicas)));
+    }
+    let (_, obj) = send(&s, Method::GET, RC, "application/json", "", None).await;
+    let scaler = entry(&obj, "scaler", "Update").expect("the scaler's entry");
+    assert_eq!(scaler["fieldsV1"], json!({"f:spec": {"f:replicas": {}}}));
+    let (code, st) = apply(&s, RC, "fieldManager=deployer", rc).await;
+    assert_eq!(code, 409, "{st}");
+    assert_eq!(
+        st["message"],
+        "Apply failed with 1 conflict: conflict with \"scaler\" using v1: .spec.replicas"
+    );
+    let (code, forced) = apply(&s, RC, "fieldManager=deployer&force=true", rc).await;
+    assert_eq!((code, &forced["spec"]["replicas"]), (200, &json!(1)));
+}
