@@ -15,7 +15,7 @@
 
 mod json;
 
-pub use json::parse_json;
+pub use json::{json_depth_exceeds, parse_json};
 
 use crate::v1beta1::{ConversionError, V1Beta1};
 use serde::de::value::BorrowedStrDeserializer;

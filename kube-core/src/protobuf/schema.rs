@@ -203,7 +203,7 @@ fn scalar(
         },
         Kind::RawJson => {
             let raw = single_bytes(bytes, path)?;
-            if crate::protobuf::json_too_deep(raw) {
+            if crate::decode::json_depth_exceeds(raw, crate::protobuf::MAX_DEPTH) {
                 return Err(ProtobufError::TooDeep { max: MAX_DEPTH });
             }
             serde_json::from_slice(raw).map_err(|e| ProtobufError::InvalidJson {

@@ -271,34 +271,7 @@ pub fn decode_document_checked(
     Ok((value, found))
 }
 
-/// Whether a JSON text nests arrays and objects deeper than `max` (strings are skipped;
-/// malformed text is left to the parser).
-pub fn json_depth_exceeds(body: &[u8], max: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in body {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
-}
+pub use kube_core::decode::json_depth_exceeds;
 
 /// Decodes a resource body for a route: parses it, checks `kind` and `apiVersion` against
 /// the route's resource and version, and decodes it strictly into `T`.
