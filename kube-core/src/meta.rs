@@ -2,6 +2,8 @@
 
 use crate::object::{Object, API_VERSION_V1};
 use serde::{Deserialize, Serialize};
+use serde_json::value::{to_raw_value, RawValue};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Label or annotation map, ordered so that output is deterministic.
@@ -131,9 +133,79 @@ pub struct ManagedFieldsEntry {
 
 /// A FieldsV1 document: a JSON object whose keys are `f:<field>`, `k:<keys>`, `v:<value>`,
 /// `i:<index>` or `.` (see `crate::managed_fields::Set`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct FieldsV1(pub serde_json::Value);
+///
+/// It is held as its JSON text: every recorded write stores and answers these documents, and
+/// with serde_json they are copied as they are rather than decoded into maps and encoded again
+/// (other serde formats see an ordinary JSON object). Two documents are equal when their
+/// JSON values are.
+#[derive(Clone, Debug)]
+pub struct FieldsV1(Box<RawValue>);
+
+impl FieldsV1 {
+    /// The document of a JSON value.
+    pub fn from_value(value: &Value) -> FieldsV1 {
+        // A `Value` always encodes; `null` is only a fallback that cannot happen.
+        FieldsV1(to_raw_value(value).unwrap_or_default())
+    }
+
+    /// Parses a document from JSON text (any JSON value, as Kubernetes keeps it).
+    pub fn from_json(text: &str) -> Result<FieldsV1, serde_json::Error> {
+        RawValue::from_string(text.trim().to_string()).map(FieldsV1)
+    }
+
+    /// The document of an already encoded JSON value.
+    pub(crate) fn from_raw(raw: Box<RawValue>) -> FieldsV1 {
+        FieldsV1(raw)
+    }
+
+    /// The JSON text (compact when the server wrote it).
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The document as a JSON value.
+    pub fn to_value(&self) -> Value {
+        // The text is always one valid JSON value (a `RawValue`).
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl PartialEq for FieldsV1 {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str() || self.to_value() == other.to_value()
+    }
+}
+
+// JSON values hold no NaN, so equality is an equivalence.
+impl Eq for FieldsV1 {}
+
+/// Whether a serde serializer or deserializer (by its type's name) is one of serde_json's,
+/// which take a `RawValue` as it is. Only a matter of speed: other ones get the JSON value.
+fn is_serde_json<T: ?Sized>() -> bool {
+    let name = std::any::type_name::<T>();
+    let name = name.trim_start_matches("&mut ").trim_start_matches('&');
+    name.starts_with("serde_json::")
+}
+
+impl Serialize for FieldsV1 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if is_serde_json::<S>() {
+            self.0.serialize(s)
+        } else {
+            self.to_value().serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldsV1 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if is_serde_json::<D>() {
+            Box::<RawValue>::deserialize(d).map(FieldsV1)
+        } else {
+            Value::deserialize(d).map(|v| FieldsV1::from_value(&v))
+        }
+    }
+}
 
 impl schemars::JsonSchema for FieldsV1 {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -148,9 +220,6 @@ impl schemars::JsonSchema for FieldsV1 {
         })
     }
 }
-
-// JSON values hold no NaN, so equality is an equivalence.
-impl Eq for FieldsV1 {}
 
 /// The finalizer that makes the garbage collector release an object's dependents (remove their
 /// owner references to it) before the object goes (`propagationPolicy: Orphan`).
@@ -367,5 +436,55 @@ mod tests {
         );
         let back: ObjectMeta = serde_json::from_str(&json).unwrap();
         assert_eq!(back, meta);
+    }
+
+    /// An entry whose FieldsV1 has a `.` member and a key with quotes to escape.
+    fn entry_json() -> &'static str {
+        r#"{"manager":"m","fieldsV1":{"f:spec":{"f:containers":{"k:{\"name\":\"a\"}":{".":{},"f:image":{}}}}}}"#
+    }
+
+    #[test]
+    fn fields_v1_goes_through_every_serde_format() {
+        let want: Value = serde_json::from_str(entry_json()).unwrap();
+        let fields = want["fieldsV1"].clone();
+        // serde_json keeps the text as it came, spaces included (it is not decoded).
+        let spaced = r#"{"fieldsV1": {"f:a" : {}}}"#;
+        let e: ManagedFieldsEntry = serde_json::from_str(spaced).unwrap();
+        assert_eq!(e.fields_v1.as_ref().unwrap().as_str(), r#"{"f:a" : {}}"#);
+        assert_eq!(
+            e.fields_v1,
+            Some(FieldsV1::from_value(&serde_json::json!({"f:a": {}})))
+        );
+        // ... and writes it as it is, even when pretty-printing the rest.
+        let e: ManagedFieldsEntry = serde_json::from_str(entry_json()).unwrap();
+        assert_eq!(serde_json::to_string(&e).unwrap(), entry_json());
+        let pretty = serde_json::to_string_pretty(&e).unwrap();
+        assert!(pretty.contains(&fields.to_string()), "{pretty}");
+        // Values, our strict decoder and YAML see a JSON object.
+        assert_eq!(serde_json::to_value(&e).unwrap(), want);
+        let from_value: ManagedFieldsEntry = serde_json::from_value(want.clone()).unwrap();
+        assert_eq!(from_value, e);
+        let strict: ManagedFieldsEntry = crate::decode::from_value(&want).unwrap();
+        assert_eq!(strict.fields_v1.unwrap().to_value(), fields);
+        let yaml = serde_yaml_ng::to_string(&e).unwrap();
+        assert!(yaml.contains("f:image: {}"), "{yaml}");
+        let back: ManagedFieldsEntry = serde_yaml_ng::from_str(&yaml).unwrap();
+        assert_eq!(back, e);
+        assert_eq!(serde_yaml_ng::from_str::<Value>(&yaml).unwrap(), want);
+    }
+
+    #[test]
+    fn fields_v1_equality_is_of_json_values() {
+        let a = FieldsV1::from_json(r#"{"f:a":{},"f:b":{}}"#).unwrap();
+        let cases = [
+            (r#"{"f:a":{},"f:b":{}}"#, true),
+            (r#"{ "f:b": {}, "f:a": {} }"#, true),
+            (r#"{"f:a":{}}"#, false),
+            (r#"{"f:a":{"f:b":{}}}"#, false),
+        ];
+        for (text, equal) in cases {
+            assert_eq!(a == FieldsV1::from_json(text).unwrap(), equal, "{text}");
+        }
+        assert!(FieldsV1::from_json("{").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! Tables for server-side apply: merge, prune, conflicts, shared ownership.
 
 use super::*;
+use crate::meta::FieldsV1;
 use crate::strategic_merge::schema_for_kind;
 use serde_json::json;
 
@@ -31,7 +32,7 @@ fn fields(entries: &[ManagedFieldsEntry], manager: &str) -> Option<Value> {
         .iter()
         .find(|e| e.manager == manager)
         .and_then(|e| e.fields_v1.clone())
-        .map(|f| f.0)
+        .map(|f| f.to_value())
 }
 
 fn pod(spec: Value) -> Value {
@@ -93,8 +94,8 @@ fn conflicts_with_other_managers_unless_forced() {
         operation: "Update".into(),
         api_version: "v1".into(),
         fields_type: "FieldsV1".into(),
-        fields_v1: Some(FieldsV1(
-            json!({"f:spec": {"f:restartPolicy": {}, "f:hostname": {}}}),
+        fields_v1: Some(FieldsV1::from_value(
+            &json!({"f:spec": {"f:restartPolicy": {}, "f:hostname": {}}}),
         )),
         ..ManagedFieldsEntry::default()
     }];
@@ -120,7 +121,7 @@ fn conflicts_with_other_managers_unless_forced() {
     two.push(ManagedFieldsEntry {
         manager: "other".into(),
         operation: "Apply".into(),
-        fields_v1: Some(FieldsV1(json!({"f:spec": {"f:hostname": {}}}))),
+        fields_v1: Some(FieldsV1::from_value(&json!({"f:spec": {"f:hostname": {}}}))),
         ..managed[0].clone()
     });
     let config = pod(json!({"restartPolicy": "Never", "hostname": "k"}));

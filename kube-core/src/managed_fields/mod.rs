@@ -33,7 +33,7 @@ pub use set::Set;
 pub use walk::{Comparison, WalkError};
 
 use crate::meta::{
-    FieldsV1, ManagedFieldsEntry, FIELDS_TYPE_V1, MANAGED_FIELDS_OPERATION_APPLY,
+    ManagedFieldsEntry, FIELDS_TYPE_V1, MANAGED_FIELDS_OPERATION_APPLY,
     MANAGED_FIELDS_OPERATION_UPDATE,
 };
 use crate::strategic_merge::Field;
@@ -113,7 +113,7 @@ pub fn decode(entries: &[ManagedFieldsEntry]) -> Result<Vec<Manager>, String> {
             return Err(format!("unsupported fieldsType {:?}", e.fields_type));
         }
         let set = match &e.fields_v1 {
-            Some(FieldsV1(v)) => Set::from_fields_v1(v)?,
+            Some(fields) => Set::from_fields_v1(fields)?,
             None => Set::new(),
         };
         if out
@@ -157,7 +157,7 @@ pub fn encode(mut managers: Vec<Manager>) -> Vec<ManagedFieldsEntry> {
     managers
         .into_iter()
         .map(|m| ManagedFieldsEntry {
-            fields_v1: Some(FieldsV1(m.set.to_fields_v1())),
+            fields_v1: Some(m.set.to_fields_v1()),
             manager: m.manager,
             operation: m.operation,
             api_version: m.api_version,
@@ -292,7 +292,8 @@ pub fn record_update(
             encode(managers)
         };
     }
-    let changed = c.added.union(&c.modified);
+    let mut changed = c.added;
+    changed.union_in_place(&c.modified);
     for m in managers.iter_mut() {
         m.set.difference_in_place(&changed);
         m.set.difference_in_place(&c.removed);

@@ -20,12 +20,12 @@ pub enum PathElement {
 impl PathElement {
     /// The FieldsV1 key of this element (`f:spec`, `k:{"name":"a"}`, `v:"x"`, `i:0`).
     pub fn to_key(&self) -> String {
-        match self {
-            PathElement::Field(n) => format!("f:{n}"),
-            PathElement::Key(fields) => format!("k:{}", key_json(fields)),
-            PathElement::Value(v) => format!("v:{v}"),
-            PathElement::Index(i) => format!("i:{i}"),
-        }
+        self.key().to_string()
+    }
+
+    /// The FieldsV1 key of this element, written where it goes.
+    pub(crate) fn key(&self) -> Key<'_> {
+        Key(self)
     }
 
     /// Parses a FieldsV1 key (not `.`).
@@ -55,19 +55,35 @@ impl PathElement {
     }
 }
 
-/// `{"name":"a"}`: the key fields as a JSON object, in name order.
-fn key_json(fields: &[(String, Value)]) -> String {
-    let mut s = String::from("{");
-    for (i, (name, v)) in fields.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
+/// A path element's FieldsV1 key, displayed (and serialized) without building a string.
+pub(crate) struct Key<'a>(&'a PathElement);
+
+impl fmt::Display for Key<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            PathElement::Field(n) => write!(f, "f:{n}"),
+            PathElement::Key(fields) => {
+                // `{"name":"a"}`: the key fields as a JSON object, in name order.
+                f.write_str("k:{")?;
+                for (i, (name, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    let name = serde_json::to_string(name).map_err(|_| fmt::Error)?;
+                    write!(f, "{name}:{v}")?;
+                }
+                f.write_str("}")
+            }
+            PathElement::Value(v) => write!(f, "v:{v}"),
+            PathElement::Index(i) => write!(f, "i:{i}"),
         }
-        s.push_str(&Value::String(name.clone()).to_string());
-        s.push(':');
-        s.push_str(&v.to_string());
     }
-    s.push('}');
-    s
+}
+
+impl serde::Serialize for Key<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// structured-merge-diff's `PathElement.String()`: `.name`, `[name="a"]`, `[="x"]`, `[0]`.

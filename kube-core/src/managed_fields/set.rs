@@ -1,14 +1,18 @@
 //! Sets of field paths (structured-merge-diff's `fieldpath.Set`) and their FieldsV1 encoding.
 
 use super::path::{Path, PathElement};
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use crate::meta::FieldsV1;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::to_raw_value;
+use serde_json::Value;
 
 /// A set of field paths, as a tree: each element is a member of the set (the field itself is
 /// owned), the parent of members below it, or both.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Set {
-    nodes: BTreeMap<PathElement, Node>,
+    /// The elements at this level, sorted and unique. Most levels hold a few elements, so a
+    /// sorted vector (one allocation, binary search) beats a map; a set is built in order.
+    nodes: Vec<(PathElement, Node)>,
 }
 
 /// One element of a set: whether the path ending here is a member, and the paths below it.
@@ -30,12 +34,39 @@ impl Set {
         self.nodes.is_empty()
     }
 
+    /// Where `pe` is, or where it would go.
+    fn find(&self, pe: &PathElement) -> Result<usize, usize> {
+        self.nodes.binary_search_by(|(p, _)| p.cmp(pe))
+    }
+
+    /// The node of `pe`.
+    fn get(&self, pe: &PathElement) -> Option<&Node> {
+        self.find(pe).ok().map(|i| &self.nodes[i].1)
+    }
+
+    /// The node of `pe`, for changing in place.
+    fn get_mut(&mut self, pe: &PathElement) -> Option<&mut Node> {
+        self.find(pe).ok().map(|i| &mut self.nodes[i].1)
+    }
+
+    /// The node of `pe`, added empty when absent (`pe` cloned only then).
+    fn entry(&mut self, pe: &PathElement) -> &mut Node {
+        let i = match self.find(pe) {
+            Ok(i) => i,
+            Err(i) => {
+                self.nodes.insert(i, (pe.clone(), Node::default()));
+                i
+            }
+        };
+        &mut self.nodes[i].1
+    }
+
     /// Adds `path` (a non-empty path; the empty one is ignored).
     pub fn insert(&mut self, path: &[PathElement]) {
         let Some((first, rest)) = path.split_first() else {
             return;
         };
-        let node = self.nodes.entry(first.clone()).or_default();
+        let node = self.entry(first);
         if rest.is_empty() {
             node.member = true;
         } else {
@@ -47,7 +78,7 @@ impl Set {
     pub fn has(&self, path: &[PathElement]) -> bool {
         match path.split_first() {
             None => false,
-            Some((first, rest)) => self.nodes.get(first).is_some_and(|n| {
+            Some((first, rest)) => self.get(first).is_some_and(|n| {
                 if rest.is_empty() {
                     n.member
                 } else {
@@ -59,24 +90,23 @@ impl Set {
 
     /// The paths below `pe` (empty when there are none).
     pub fn child(&self, pe: &PathElement) -> Option<&Set> {
-        self.nodes.get(pe).map(|n| &n.children)
+        self.get(pe).map(|n| &n.children)
     }
 
     /// Whether `pe` is a member or has members below it.
     pub fn touches(&self, pe: &PathElement) -> bool {
-        self.nodes.contains_key(pe)
+        self.find(pe).is_ok()
     }
 
     /// Whether `pe` is a member at this level.
     pub fn has_member(&self, pe: &PathElement) -> bool {
-        self.nodes.get(pe).is_some_and(|n| n.member)
+        self.get(pe).is_some_and(|n| n.member)
     }
 
     /// structured-merge-diff's `EnsureNamedFieldsAreMembers`, asked of one element: a member,
     /// or a field with members below it (fields are owned when anything in them is).
     pub fn owns(&self, pe: &PathElement) -> bool {
-        self.nodes
-            .get(pe)
+        self.get(pe)
             .is_some_and(|n| n.member || matches!(pe, PathElement::Field(_)))
     }
 
@@ -86,45 +116,52 @@ impl Set {
         if !member && children.is_empty() {
             return;
         }
-        match self.nodes.get_mut(&pe) {
-            Some(node) => {
+        match self.find(&pe) {
+            Ok(i) => {
+                let node = &mut self.nodes[i].1;
                 node.member |= member;
-                node.children.union_in_place(&children);
+                if node.children.is_empty() {
+                    node.children = children;
+                } else {
+                    node.children.union_in_place(&children);
+                }
             }
-            None => {
-                self.nodes.insert(pe, Node { member, children });
-            }
+            Err(i) => self.nodes.insert(i, (pe, Node { member, children })),
         }
     }
 
     /// Keeps only the top-level elements `keep` accepts.
     pub fn retain_top(&mut self, mut keep: impl FnMut(&PathElement) -> bool) {
-        self.nodes.retain(|pe, _| keep(pe));
+        self.nodes.retain(|(pe, _)| keep(pe));
     }
 
     /// Removes the member mark of `pe` (what is below it stays).
     pub fn unmark(&mut self, pe: &PathElement) {
-        if let Some(node) = self.nodes.get_mut(pe) {
+        if let Ok(i) = self.find(pe) {
+            let node = &mut self.nodes[i].1;
             node.member = false;
             if node.children.is_empty() {
-                self.nodes.remove(pe);
+                self.nodes.remove(i);
             }
         }
     }
 
     /// The set below `pe`, for changing in place (`None` when nothing is there).
     pub fn child_mut(&mut self, pe: &PathElement) -> Option<&mut Set> {
-        self.nodes.get_mut(pe).map(|n| &mut n.children)
+        self.get_mut(pe).map(|n| &mut n.children)
     }
 
     /// Drops elements left neither members nor parents (after changes through `child_mut`).
     pub fn tidy(&mut self) {
-        self.nodes.retain(|_, n| n.member || !n.children.is_empty());
+        self.nodes
+            .retain(|(_, n)| n.member || !n.children.is_empty());
     }
 
     /// Removes the element `pe` and everything below it.
     pub fn remove_subtree(&mut self, pe: &PathElement) {
-        self.nodes.remove(pe);
+        if let Ok(i) = self.find(pe) {
+            self.nodes.remove(i);
+        }
     }
 
     /// Every path in either set.
@@ -136,8 +173,12 @@ impl Set {
 
     /// Adds every path of `other`.
     pub fn union_in_place(&mut self, other: &Set) {
+        if self.is_empty() {
+            self.clone_from(other);
+            return;
+        }
         for (pe, on) in &other.nodes {
-            let node = self.nodes.entry(pe.clone()).or_default();
+            let node = self.entry(pe);
             node.member |= on.member;
             node.children.union_in_place(&on.children);
         }
@@ -156,8 +197,8 @@ impl Set {
         if other.is_empty() {
             return;
         }
-        self.nodes.retain(|pe, node| {
-            if let Some(on) = other.nodes.get(pe) {
+        self.nodes.retain_mut(|(pe, node)| {
+            if let Some(on) = other.get(pe) {
                 if on.member {
                     node.member = false;
                 }
@@ -171,13 +212,13 @@ impl Set {
     pub fn intersection(&self, other: &Set) -> Set {
         let mut out = Set::new();
         for (pe, node) in &self.nodes {
-            if let Some(on) = other.nodes.get(pe) {
+            if let Some(on) = other.get(pe) {
                 let n = Node {
                     member: node.member && on.member,
                     children: node.children.intersection(&on.children),
                 };
                 if n.member || !n.children.is_empty() {
-                    out.nodes.insert(pe.clone(), n);
+                    out.nodes.push((pe.clone(), n));
                 }
             }
         }
@@ -202,24 +243,30 @@ impl Set {
     }
 
     /// The FieldsV1 form: `{"f:spec":{"f:replicas":{}}}`, with `".":{}` for an element that is
-    /// both a member and the parent of others.
-    pub fn to_fields_v1(&self) -> Value {
-        let mut m = Map::new();
-        for (pe, node) in &self.nodes {
-            let mut inner = match node.children.to_fields_v1() {
-                Value::Object(inner) => inner,
-                _ => Map::new(),
-            };
-            if node.member && !inner.is_empty() {
-                inner.insert(".".into(), Value::Object(Map::new()));
-            }
-            m.insert(pe.to_key(), Value::Object(inner));
-        }
-        Value::Object(m)
+    /// both a member and the parent of others; elements in the set's order, `.` first.
+    pub fn to_fields_v1(&self) -> FieldsV1 {
+        // Encoding a set cannot fail (string keys, nested maps); `null` is never reached.
+        FieldsV1::from_raw(
+            to_raw_value(&Encoded {
+                set: self,
+                dot: false,
+            })
+            .unwrap_or_default(),
+        )
+    }
+
+    /// [`Set::to_fields_v1`] as a JSON value.
+    pub fn to_value(&self) -> Value {
+        self.to_fields_v1().to_value()
     }
 
     /// Parses a FieldsV1 document (an object of objects; `{}` marks a member).
-    pub fn from_fields_v1(v: &Value) -> Result<Set, String> {
+    pub fn from_fields_v1(fields: &FieldsV1) -> Result<Set, String> {
+        Set::from_value(&fields.to_value())
+    }
+
+    /// Parses a FieldsV1 document given as a JSON value.
+    pub fn from_value(v: &Value) -> Result<Set, String> {
         let Value::Object(m) = v else {
             return Err("FieldsV1 must be a JSON object".into());
         };
@@ -232,12 +279,44 @@ impl Set {
             let Value::Object(im) = inner else {
                 return Err(format!("{key}: the value must be a JSON object"));
             };
-            let children = Set::from_fields_v1(inner)?;
+            let children = Set::from_value(inner)?;
             let member = im.is_empty() || im.contains_key(".");
             if member || !children.is_empty() {
-                out.nodes.insert(pe, Node { member, children });
+                out.put(pe, member, children);
             }
         }
         Ok(out)
     }
+}
+
+/// A set encoded as FieldsV1 straight to JSON text, without building a JSON value; `dot`
+/// writes `".":{}` first (an element that is a member and the parent of others).
+struct Encoded<'a> {
+    set: &'a Set,
+    dot: bool,
+}
+
+impl Serialize for Encoded<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.set.nodes.len() + usize::from(self.dot)))?;
+        if self.dot {
+            map.serialize_entry(".", &Encoded::EMPTY)?;
+        }
+        for (pe, node) in &self.set.nodes {
+            let inner = Encoded {
+                set: &node.children,
+                dot: node.member && !node.children.is_empty(),
+            };
+            map.serialize_entry(&pe.key(), &inner)?;
+        }
+        map.end()
+    }
+}
+
+impl Encoded<'static> {
+    /// `{}`.
+    const EMPTY: Encoded<'static> = Encoded {
+        set: &Set { nodes: Vec::new() },
+        dot: false,
+    };
 }

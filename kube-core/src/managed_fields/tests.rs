@@ -1,6 +1,7 @@
 //! Tables for field sets, FieldsV1, comparisons, updates and applies.
 
 use super::*;
+use crate::meta::FieldsV1;
 use crate::strategic_merge::schema_for_kind;
 use serde_json::json;
 
@@ -9,7 +10,7 @@ fn pod() -> &'static [Field] {
 }
 
 fn set_of(v: Value) -> Set {
-    Set::from_fields_v1(&v).unwrap()
+    Set::from_value(&v).unwrap()
 }
 
 #[test]
@@ -27,8 +28,8 @@ fn fields_v1_round_trips() {
         json!({}),
     ];
     for v in cases {
-        let s = Set::from_fields_v1(&v).unwrap();
-        assert_eq!(s.to_fields_v1(), v, "{v}");
+        let s = Set::from_value(&v).unwrap();
+        assert_eq!(s.to_value(), v, "{v}");
     }
 }
 
@@ -45,7 +46,7 @@ fn malformed_fields_v1_is_refused() {
         json!({"noColon": {}}),
     ];
     for v in cases {
-        assert!(Set::from_fields_v1(&v).is_err(), "{v}");
+        assert!(Set::from_value(&v).is_err(), "{v}");
     }
 }
 
@@ -103,7 +104,7 @@ fn set_algebra() {
         (a.difference(&a), json!({})),
     ];
     for (got, want) in cases {
-        assert_eq!(got.to_fields_v1(), want);
+        assert_eq!(got.to_value(), want);
     }
     assert!(a.has(&[PathElement::Field("a".into())]));
     assert!(!b.has(&[PathElement::Field("a".into())]));
@@ -136,7 +137,7 @@ fn field_sets_follow_the_schema() {
     ];
     for (config, want) in cases {
         let got = field_set(&config, pod()).unwrap();
-        assert_eq!(got.to_fields_v1(), want, "{config}");
+        assert_eq!(got.to_value(), want, "{config}");
     }
 }
 
@@ -171,11 +172,11 @@ fn stripping_drops_server_metadata_and_other_scopes() {
     let mut st = s.clone();
     strip(&mut s, Scope::Main);
     assert_eq!(
-        s.to_fields_v1(),
+        s.to_value(),
         json!({"f:metadata": {"f:labels": {"f:a": {}}}, "f:spec": {"f:x": {}}})
     );
     strip(&mut st, Scope::Status);
-    assert_eq!(st.to_fields_v1(), json!({"f:status": {"f:phase": {}}}));
+    assert_eq!(st.to_value(), json!({"f:status": {"f:phase": {}}}));
 }
 
 #[test]
@@ -216,9 +217,9 @@ fn comparisons() {
     ];
     for (old, new, added, modified, removed) in cases {
         let c = compare(&old, &new, pod(), Scope::Main);
-        assert_eq!(c.added.to_fields_v1(), added, "{old} -> {new}");
-        assert_eq!(c.modified.to_fields_v1(), modified, "{old} -> {new}");
-        assert_eq!(c.removed.to_fields_v1(), removed, "{old} -> {new}");
+        assert_eq!(c.added.to_value(), added, "{old} -> {new}");
+        assert_eq!(c.modified.to_value(), modified, "{old} -> {new}");
+        assert_eq!(c.removed.to_value(), removed, "{old} -> {new}");
     }
 }
 
@@ -229,7 +230,7 @@ fn entry(manager: &str, op: &str, fields: Value) -> ManagedFieldsEntry {
         api_version: "v1".into(),
         time: "2026-01-01T00:00:00Z".into(),
         fields_type: FIELDS_TYPE_V1.into(),
-        fields_v1: Some(FieldsV1(fields)),
+        fields_v1: Some(FieldsV1::from_value(&fields)),
         subresource: String::new(),
     }
 }
@@ -241,7 +242,10 @@ fn by_manager(entries: &[ManagedFieldsEntry]) -> Vec<(String, String, Value)> {
             (
                 e.manager.clone(),
                 e.operation.clone(),
-                e.fields_v1.clone().map(|f| f.0).unwrap_or_default(),
+                e.fields_v1
+                    .clone()
+                    .map(|f| f.to_value())
+                    .unwrap_or_default(),
             )
         })
         .collect()
@@ -339,7 +343,7 @@ fn a_create_owns_what_it_sets_and_status_writes_own_status() {
     assert_eq!(got[1].subresource, "status");
     assert_eq!(
         got[1].fields_v1,
-        Some(FieldsV1(json!({"f:status": {"f:phase": {}}})))
+        Some(FieldsV1::from_value(&json!({"f:status": {"f:phase": {}}})))
     );
 }
 
@@ -423,6 +427,6 @@ fn update_entries_are_capped() {
     let bucket = got.iter().find(|e| e.manager == ANCIENT_CHANGES).unwrap();
     assert_eq!(
         bucket.fields_v1,
-        Some(FieldsV1(json!({"f:f0": {}, "f:f1": {}})))
+        Some(FieldsV1::from_value(&json!({"f:f0": {}, "f:f1": {}})))
     );
 }

@@ -10,7 +10,7 @@ use super::path::PathElement;
 use super::set::Set;
 use crate::strategic_merge::{Field, PatchStrategy};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How a value is walked.
 #[derive(Clone, Copy, Debug)]
@@ -115,10 +115,6 @@ fn elements(kind: ListKind, items: &[Value]) -> Result<Vec<PathElement>, String>
     Ok(out)
 }
 
-fn is_granular_list(ty: &Ty, items: &[Value]) -> bool {
-    ty.list != ListKind::Atomic && elements(ty.list, items).is_ok()
-}
-
 /// The set of fields `v` (an applied configuration) sets: every scalar, atomic list or map,
 /// empty object, null, and list item (structured-merge-diff's `ToFieldSet`). Fails on an
 /// associative list item without its key and on duplicate items.
@@ -205,10 +201,19 @@ pub(crate) fn compare(
     out
 }
 
-/// Whether the pair (old, new) at type `ty` is compared as one leaf: scalars, nulls, values
-/// of different shapes, atomic objects and lists, lists that cannot be keyed, and pairs whose
-/// sides are both empty or absent (which keeps the empty/absent distinction).
-fn is_leaf(l: Option<&Value>, r: Option<&Value>, ty: &Ty) -> bool {
+/// How the pair (old, new) at type `ty` is compared.
+enum Shape {
+    /// As one leaf: scalars, nulls, values of different shapes, atomic objects and lists,
+    /// lists that cannot be keyed, and pairs whose sides are both empty or absent (which
+    /// keeps the empty/absent distinction).
+    Leaf,
+    /// Member by member.
+    Object,
+    /// Item by item, with the items' path elements (old, new).
+    List(Vec<PathElement>, Vec<PathElement>),
+}
+
+fn shape(l: Option<&Value>, r: Option<&Value>, ty: &Ty) -> Shape {
     let empty = |v: Option<&Value>| match v {
         None => true,
         Some(Value::Object(o)) => o.is_empty(),
@@ -217,16 +222,26 @@ fn is_leaf(l: Option<&Value>, r: Option<&Value>, ty: &Ty) -> bool {
     };
     match (l, r) {
         (Some(Value::Object(_)) | None, Some(Value::Object(_)) | None) => {
-            ty.atomic || (empty(l) && empty(r))
+            if ty.atomic || (empty(l) && empty(r)) {
+                Shape::Leaf
+            } else {
+                Shape::Object
+            }
         }
         (Some(Value::Array(_)) | None, Some(Value::Array(_)) | None) => {
-            let granular = |v: Option<&Value>| {
-                v.and_then(Value::as_array)
-                    .is_none_or(|a| is_granular_list(ty, a))
+            if ty.list == ListKind::Atomic || (empty(l) && empty(r)) {
+                return Shape::Leaf;
+            }
+            let keyed = |v: Option<&Value>| match v {
+                Some(Value::Array(items)) => elements(ty.list, items),
+                _ => Ok(Vec::new()),
             };
-            (empty(l) && empty(r)) || !granular(l) || !granular(r)
+            match (keyed(l), keyed(r)) {
+                (Ok(lp), Ok(rp)) => Shape::List(lp, rp),
+                _ => Shape::Leaf,
+            }
         }
-        _ => true,
+        _ => Shape::Leaf,
     }
 }
 
@@ -237,23 +252,35 @@ fn compare_element(
     ty: Ty,
     out: &mut Comparison,
 ) {
-    let leaf = is_leaf(l, r, &ty);
-    if leaf {
-        match (l, r) {
-            (None, Some(_)) => out.added.put(pe, true, Set::new()),
-            (Some(_), None) => out.removed.put(pe, true, Set::new()),
-            (Some(a), Some(b)) if a != b => out.modified.put(pe, true, Set::new()),
-            _ => {}
-        }
-        return;
-    }
     let mut c = Comparison::default();
-    compare_children(l, r, ty, &|_| false, &mut c);
-    out.added.put(pe.clone(), l.is_none(), c.added);
-    out.removed.put(pe.clone(), r.is_none(), c.removed);
-    out.modified.put(pe, false, c.modified);
+    match shape(l, r, &ty) {
+        Shape::Leaf => {
+            match (l, r) {
+                (None, Some(_)) => out.added.put(pe, true, Set::new()),
+                (Some(_), None) => out.removed.put(pe, true, Set::new()),
+                (Some(a), Some(b)) if a != b => out.modified.put(pe, true, Set::new()),
+                _ => {}
+            }
+            return;
+        }
+        Shape::Object => compare_children(l, r, ty, &|_| false, &mut c),
+        Shape::List(lp, rp) => {
+            compare_items(lp, items(l), rp, items(r), ty, &mut c);
+        }
+    }
+    // The element goes into the sets it changes (cloned only when it goes into several).
+    let removed = r.is_none() || !c.removed.is_empty();
+    let modified = !c.modified.is_empty();
+    if removed {
+        out.removed.put(pe.clone(), r.is_none(), c.removed);
+    }
+    if modified {
+        out.modified.put(pe.clone(), false, c.modified);
+    }
+    out.added.put(pe, l.is_none(), c.added);
 }
 
+/// Compares the members of two objects (either possibly absent); `skip` leaves members out.
 fn compare_children(
     l: Option<&Value>,
     r: Option<&Value>,
@@ -262,60 +289,60 @@ fn compare_children(
     out: &mut Comparison,
 ) {
     let empty = Map::new();
-    match (l.unwrap_or(&Value::Null), r.unwrap_or(&Value::Null)) {
-        (Value::Object(_), _) | (_, Value::Object(_)) => {
-            let lm = l.and_then(Value::as_object).unwrap_or(&empty);
-            let rm = r.and_then(Value::as_object).unwrap_or(&empty);
-            for (k, lv) in lm {
-                if !skip(k) {
-                    compare_element(
-                        PathElement::Field(k.clone()),
-                        Some(lv),
-                        rm.get(k),
-                        ty.member(k),
-                        out,
-                    );
-                }
-            }
-            for (k, rv) in rm {
-                if !lm.contains_key(k) && !skip(k) {
-                    compare_element(
-                        PathElement::Field(k.clone()),
-                        None,
-                        Some(rv),
-                        ty.member(k),
-                        out,
-                    );
-                }
-            }
+    let lm = l.and_then(Value::as_object).unwrap_or(&empty);
+    let rm = r.and_then(Value::as_object).unwrap_or(&empty);
+    for (k, lv) in lm {
+        if !skip(k) {
+            compare_element(
+                PathElement::Field(k.clone()),
+                Some(lv),
+                rm.get(k),
+                ty.member(k),
+                out,
+            );
         }
-        (Value::Array(_), _) | (_, Value::Array(_)) => {
-            let none: &[Value] = &[];
-            let la = l.and_then(Value::as_array).map_or(none, Vec::as_slice);
-            let ra = r.and_then(Value::as_array).map_or(none, Vec::as_slice);
-            let (Ok(lp), Ok(rp)) = (elements(ty.list, la), elements(ty.list, ra)) else {
-                return;
-            };
-            let index: HashMap<String, usize> = rp
-                .iter()
-                .enumerate()
-                .map(|(i, pe)| (pe.to_key(), i))
-                .collect();
-            let mut seen = vec![false; ra.len()];
-            for (pe, lv) in lp.into_iter().zip(la) {
-                let ri = index.get(&pe.to_key()).copied();
-                if let Some(i) = ri {
-                    seen[i] = true;
-                }
-                compare_element(pe, Some(lv), ri.map(|i| &ra[i]), ty.item(), out);
-            }
-            for ((pe, rv), seen) in rp.into_iter().zip(ra).zip(seen) {
-                if !seen {
-                    compare_element(pe, None, Some(rv), ty.item(), out);
-                }
-            }
+    }
+    for (k, rv) in rm {
+        if !lm.contains_key(k) && !skip(k) {
+            compare_element(
+                PathElement::Field(k.clone()),
+                None,
+                Some(rv),
+                ty.member(k),
+                out,
+            );
         }
-        _ => {}
+    }
+}
+
+/// The items of a list that may be absent.
+fn items(v: Option<&Value>) -> &[Value] {
+    v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+/// Compares the items of two granular lists, matched by their path elements (`lp`, `rp`).
+fn compare_items(
+    lp: Vec<PathElement>,
+    la: &[Value],
+    rp: Vec<PathElement>,
+    ra: &[Value],
+    ty: Ty,
+    out: &mut Comparison,
+) {
+    let index: BTreeMap<&PathElement, usize> =
+        rp.iter().enumerate().map(|(i, pe)| (pe, i)).collect();
+    let mut seen = vec![false; ra.len()];
+    let matched: Vec<Option<usize>> = lp.iter().map(|pe| index.get(pe).copied()).collect();
+    for ((pe, lv), ri) in lp.into_iter().zip(la).zip(matched) {
+        if let Some(i) = ri {
+            seen[i] = true;
+        }
+        compare_element(pe, Some(lv), ri.map(|i| &ra[i]), ty.item(), out);
+    }
+    for ((pe, rv), seen) in rp.into_iter().zip(ra).zip(seen) {
+        if !seen {
+            compare_element(pe, None, Some(rv), ty.item(), out);
+        }
     }
 }
 
