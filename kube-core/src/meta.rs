@@ -158,6 +158,11 @@ impl FieldsV1 {
         FieldsV1(raw)
     }
 
+    /// [`FieldsV1::from_json`] taking the text (without surrounding spaces) as it is.
+    pub(crate) fn from_json_string(text: String) -> Result<FieldsV1, serde_json::Error> {
+        RawValue::from_string(text).map(FieldsV1)
+    }
+
     /// The JSON text (compact when the server wrote it).
     pub fn as_str(&self) -> &str {
         self.0.get()

@@ -18,6 +18,7 @@
 //! writes to the object own no `status` fields and writes to `/status` own nothing else.
 
 mod apply;
+mod created;
 mod path;
 mod set;
 mod walk;
@@ -284,6 +285,11 @@ pub fn record_update(
     }
     strip_value(&mut old, op.scope);
     strip_value(&mut new, op.scope);
+    if managers.is_empty() {
+        // A create (the only write that records from no entries): one entry, written
+        // straight from the objects.
+        return created_entry(&old, &new, schema, op);
+    }
     let c = compare(&old, &new, schema, op.scope);
     if c.is_empty() {
         return if std::ptr::eq(base, stored) {
@@ -326,6 +332,29 @@ pub fn record_update(
     managers.retain(|m| !m.set.is_empty());
     cap_update_managers(&mut managers);
     encode(managers)
+}
+
+/// The entry of a create: the writer owns what the new object adds to or changes in the
+/// kind's empty object (both stripped); none when that is nothing. The same as the general
+/// path of [`record_update`] from no entries, without building sets.
+fn created_entry(
+    old: &Value,
+    new: &Value,
+    schema: &'static [Field],
+    op: &UpdateOperation<'_>,
+) -> Vec<ManagedFieldsEntry> {
+    let Some(fields) = created::created_fields(old, new, Ty::root(schema)) else {
+        return Vec::new();
+    };
+    vec![ManagedFieldsEntry {
+        manager: op.manager.to_string(),
+        operation: MANAGED_FIELDS_OPERATION_UPDATE.to_string(),
+        api_version: op.api_version.to_string(),
+        time: op.time.to_string(),
+        fields_type: FIELDS_TYPE_V1.to_string(),
+        fields_v1: Some(fields),
+        subresource: op.scope.subresource().to_string(),
+    }]
 }
 
 /// Merges the oldest `Update` entries into [`ANCIENT_CHANGES`] until at most

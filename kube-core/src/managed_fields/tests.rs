@@ -430,3 +430,119 @@ fn update_entries_are_capped() {
         Some(FieldsV1::from_value(&json!({"f:f0": {}, "f:f1": {}})))
     );
 }
+
+#[test]
+fn a_creates_entry_is_the_comparisons_with_no_sets_built() {
+    // (kind, scope, the kind's empty object, the created object): the entry written straight
+    // from the objects must be, to the byte, the general path's (compare, union, strip, encode).
+    let pod_zero = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}, "spec": {"containers": []}, "status": {}});
+    let cases = [
+        (
+            "Pod",
+            Scope::Main,
+            pod_zero.clone(),
+            json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "default", "uid": "u", "creationTimestamp": "t",
+                         "labels": {"app": "web", "q\"uote": "x"}, "annotations": {},
+                         "ownerReferences": [{"uid": "o1", "name": "rc"}], "finalizers": ["a", "b"]},
+            "spec": {"containers": [
+                        {"name": "web", "image": "nginx", "ports": [{"containerPort": 8080, "protocol": "TCP"}, {"containerPort": 80}, {"containerPort": 9}],
+                         "env": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}], "resources": {}, "args": ["-x"]},
+                        {"name": "sidecar", "image": "busybox", "command": ["sleep", "1"]}],
+                     "volumes": [{"name": "v", "emptyDir": {}}],
+                     "nodeSelector": {"disk": "ssd"}, "tolerations": [{"key": "a"}],
+                     "restartPolicy": "Always", "dnsPolicy": "ClusterFirst", "securityContext": {}},
+            "status": {"phase": "Pending"}}),
+        ),
+        // Duplicate keys make the list atomic; an empty list is a leaf.
+        (
+            "Pod",
+            Scope::Main,
+            pod_zero.clone(),
+            json!({"metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "a"}, {"name": "a"}], "volumes": []}}),
+        ),
+        // Nothing owned: no entry.
+        (
+            "Pod",
+            Scope::Main,
+            pod_zero.clone(),
+            json!({"metadata": {"name": "p"}, "spec": {"containers": []}}),
+        ),
+        (
+            "Pod",
+            Scope::Main,
+            pod_zero.clone(),
+            json!({"metadata": {}, "status": {"phase": "Running"}}),
+        ),
+        // A leaf that differs from the empty object's value, and one equal to it.
+        (
+            "ReplicationController",
+            Scope::Main,
+            json!({"metadata": {}, "spec": {"replicas": 1, "paused": false}, "status": {"replicas": 0}}),
+            json!({"metadata": {"name": "r"}, "spec": {"replicas": 3, "paused": false,
+                   "selector": {"app": "web"}, "template": {"metadata": {"labels": {"app": "web"}},
+                   "spec": {"containers": [{"name": "c", "image": "i"}]}}}, "status": {"replicas": 0}}),
+        ),
+        // An empty object without `metadata`: the element is still not owned.
+        (
+            "Node",
+            Scope::Main,
+            json!({}),
+            json!({"metadata": {"name": "n", "labels": {"a": "b"}}, "spec": {"unschedulable": true}}),
+        ),
+        (
+            "Service",
+            Scope::Main,
+            json!({"metadata": {}, "spec": {"ports": []}, "status": {}}),
+            json!({"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80, "protocol": "TCP"}, {"port": 443}],
+                   "selector": {"app": "web"}, "type": "ClusterIP"}}),
+        ),
+        (
+            "Pod",
+            Scope::Status,
+            pod_zero,
+            json!({"metadata": {"name": "p"}, "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                   "podIP": "10.0.0.1"}}),
+        ),
+    ];
+    for (kind, scope, zero, new) in cases {
+        let schema = crate::strategic_merge::schema_for_kind(kind);
+        let op = UpdateOperation {
+            manager: "m",
+            api_version: "v1",
+            scope,
+            time: NOW,
+            creating: true,
+        };
+        let (mut old, mut stripped) = (zero.clone(), new.clone());
+        strip_value(&mut old, scope);
+        strip_value(&mut stripped, scope);
+        let c = compare(&old, &stripped, schema, scope);
+        let mut changed = c.added;
+        changed.union_in_place(&c.modified);
+        let got = record_update(&[], &[], zero, new.clone(), schema, &op);
+        if changed.is_empty() {
+            assert!(got.is_empty(), "{new}: {got:?}");
+            continue;
+        }
+        let [e] = got.as_slice() else {
+            panic!("{new}: one entry expected, got {got:?}");
+        };
+        let fields = e.fields_v1.as_ref().map(|f| f.as_str()).unwrap_or_default();
+        assert_eq!(fields, changed.to_fields_v1().as_str(), "{new}");
+        assert_eq!(
+            (
+                e.manager.as_str(),
+                e.operation.as_str(),
+                e.subresource.as_str()
+            ),
+            ("m", MANAGED_FIELDS_OPERATION_UPDATE, scope.subresource()),
+        );
+        assert_eq!(
+            (e.time.as_str(), e.fields_type.as_str()),
+            (NOW, FIELDS_TYPE_V1)
+        );
+    }
+}

@@ -65,7 +65,7 @@ impl Ty {
     }
 
     /// The type of an item of a list of this type.
-    fn item(&self) -> Ty {
+    pub(super) fn item(&self) -> Ty {
         Ty {
             fields: self.fields,
             list: ListKind::Atomic,
@@ -202,7 +202,7 @@ pub(crate) fn compare(
 }
 
 /// How the pair (old, new) at type `ty` is compared.
-enum Shape {
+pub(super) enum Shape {
     /// As one leaf: scalars, nulls, values of different shapes, atomic objects and lists,
     /// lists that cannot be keyed, and pairs whose sides are both empty or absent (which
     /// keeps the empty/absent distinction).
@@ -213,7 +213,7 @@ enum Shape {
     List(Vec<PathElement>, Vec<PathElement>),
 }
 
-fn shape(l: Option<&Value>, r: Option<&Value>, ty: &Ty) -> Shape {
+pub(super) fn shape(l: Option<&Value>, r: Option<&Value>, ty: &Ty) -> Shape {
     let empty = |v: Option<&Value>| match v {
         None => true,
         Some(Value::Object(o)) => o.is_empty(),
@@ -316,7 +316,7 @@ fn compare_children(
 }
 
 /// The items of a list that may be absent.
-fn items(v: Option<&Value>) -> &[Value] {
+pub(super) fn items(v: Option<&Value>) -> &[Value] {
     v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
 }
 
