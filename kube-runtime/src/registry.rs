@@ -12,6 +12,7 @@ pub use namespaces::CAUSE_NAMESPACE_TERMINATING;
 pub use service_ip::{default_service_ip_range, SERVICE_IP_RANGE_KEY};
 
 use crate::clock::Clock;
+use bytes::Bytes;
 use kube_core::deletion::{plan_delete, Deletion};
 use kube_core::error::ApiError;
 use kube_core::fields::FieldSelector;
@@ -208,6 +209,17 @@ impl Registry {
         obj: T,
         manager: FieldManager<'_>,
     ) -> Result<T, ApiError> {
+        Ok(self.create_stored(namespace, obj, manager).await?.object)
+    }
+
+    /// [`Registry::create_as`], also answering the JSON the object was stored as, so that a
+    /// response need not encode it again ([`Created::to_json`]).
+    pub async fn create_stored<T: Strategy>(
+        &self,
+        namespace: &str,
+        obj: T,
+        manager: FieldManager<'_>,
+    ) -> Result<Created<T>, ApiError> {
         let info = T::RESOURCE.info();
         check_namespace(info.namespaced, namespace, &obj.meta().namespace)?;
         self.admit_create::<T>(namespace, &obj.meta().name).await?;
@@ -257,14 +269,18 @@ impl Registry {
                     return Err(e);
                 }
             };
-            let written = self.store.create(&key, value).await;
+            let written = self.store.create(&key, value.clone()).await;
             if written.is_err() {
                 self.release_service_ip(claimed).await;
             }
             match written {
                 Ok(kv) => {
                     o.meta_mut().resource_version = kv.mod_revision.to_string();
-                    return Ok(o);
+                    return Ok(Created {
+                        object: o,
+                        stored: value,
+                        revision: kv.mod_revision,
+                    });
                 }
                 Err(StoreError::AlreadyExists { .. }) if generated => {
                     last = Some(ApiError::AlreadyExists {
@@ -336,16 +352,18 @@ impl Registry {
         &self,
         namespace: Option<&str>,
         paging: &PagingParams,
-    ) -> Result<Vec<u8>, ApiError> {
+    ) -> Result<Vec<Bytes>, ApiError> {
+        /// Size of the parts a list body is written in (no one buffer holds a large list).
+        const PART: usize = 256 * 1024;
         let prefix = prefix_for::<T>(namespace);
         let plural = T::RESOURCE.info().plural;
         let (items, meta) = self
-            .read_pages(&prefix, plural, paging, true, |kv| Ok(Some(kv.clone())))
+            .read_pages(&prefix, plural, paging, true, |kv| Ok(Some(kv)))
             .await?;
         let meta = serde_json::to_string(&meta)
             .map_err(|e| ApiError::Internal(format!("encoding list metadata: {e}")))?;
-        let size: usize = items.iter().map(|kv| kv.value.len() + 32).sum();
-        let mut out = Vec::with_capacity(size + 128 + meta.len());
+        let mut parts = Vec::new();
+        let mut out = Vec::with_capacity(PART + 1024);
         out.extend_from_slice(
             format!(
                 "{{\"apiVersion\":\"{}\",\"kind\":\"{}List\",\"metadata\":{meta},\"items\":[",
@@ -354,17 +372,24 @@ impl Registry {
             )
             .as_bytes(),
         );
-        for (i, kv) in items.iter().enumerate() {
+        for (i, kv) in items.into_iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             if !splice_resource_version(&kv.value, kv.mod_revision, &mut out) {
-                let obj: T = decode(kv)?;
+                let obj: T = decode(&kv)?;
                 out.extend_from_slice(&encode(&obj)?);
+            }
+            if out.len() >= PART {
+                parts.push(Bytes::from(std::mem::replace(
+                    &mut out,
+                    Vec::with_capacity(PART + 1024),
+                )));
             }
         }
         out.extend_from_slice(b"]}");
-        Ok(out)
+        parts.push(Bytes::from(out));
+        Ok(parts)
     }
 
     /// Lists a page of objects and its list metadata.
@@ -379,7 +404,7 @@ impl Registry {
         let plural = T::RESOURCE.info().plural;
         let unfiltered = opts.label_selector.is_empty() && opts.field_selector.is_empty();
         self.read_pages(&prefix, plural, paging, unfiltered, |kv| {
-            let obj: T = decode(kv)?;
+            let obj: T = decode(&kv)?;
             Ok(opts.matches(&obj).then_some(obj))
         })
         .await
@@ -395,7 +420,7 @@ impl Registry {
         plural: &str,
         paging: &PagingParams,
         unfiltered: bool,
-        mut take: impl FnMut(&KeyValue) -> Result<Option<I>, ApiError>,
+        mut take: impl FnMut(KeyValue) -> Result<Option<I>, ApiError>,
     ) -> Result<(Vec<I>, ListMeta), ApiError> {
         /// Largest store page read for a filtered list.
         const MAX_BATCH: usize = 10_000;
@@ -428,7 +453,7 @@ impl Registry {
             at = Some(res.revision);
             let n = res.items.len();
             let mut stopped = None;
-            for (i, kv) in res.items.iter().enumerate() {
+            for (i, kv) in res.items.into_iter().enumerate() {
                 last_key = Some(kv.key.clone());
                 if let Some(item) = take(kv)? {
                     out.push(item);
@@ -900,6 +925,30 @@ fn list_store_error(e: StoreError, plan: &PagePlan, prefix: &str, plural: &str) 
     }
 }
 
+/// An object just created, with the JSON it was stored as.
+#[derive(Clone, Debug)]
+pub struct Created<T> {
+    /// The object, its resourceVersion set.
+    pub object: T,
+    /// Its stored JSON (without resourceVersion: the revision is).
+    pub stored: Vec<u8>,
+    /// The revision it was stored at.
+    pub revision: Revision,
+}
+
+impl<T: Object> Created<T> {
+    /// The object's JSON with its resourceVersion: the stored bytes with the revision spliced
+    /// in (encoded again only for a layout the splice does not know).
+    pub fn to_json(&self) -> Result<Vec<u8>, ApiError> {
+        let mut out = Vec::with_capacity(self.stored.len() + 32);
+        if splice_resource_version(&self.stored, self.revision, &mut out) {
+            Ok(out)
+        } else {
+            encode(&self.object)
+        }
+    }
+}
+
 /// Appends `stored` with `"resourceVersion":"<rev>",` inserted at the start of its metadata.
 /// Returns false (appending nothing) unless `stored` starts
 /// `{"apiVersion":"…","kind":"…","metadata":{"`, the layout `encode` writes for every kind
@@ -1007,6 +1056,33 @@ mod tests {
                 assert!(out.is_empty());
             }
         }
+    }
+
+    /// A create's JSON from the stored bytes is the created object's, resourceVersion included.
+    #[tokio::test]
+    async fn a_created_objects_json_is_its_stored_bytes_with_the_revision() {
+        let registry = Registry::new(Arc::new(crate::store::MemoryStore::new()));
+        let mut pod = Pod::default();
+        pod.metadata.name = "p".into();
+        pod.metadata.labels.insert("app".into(), "web".into());
+        pod.spec.containers.push(kube_core::pod::Container {
+            name: "c".into(),
+            image: "i".into(),
+            ..Default::default()
+        });
+        let created = registry
+            .create_stored("default", pod, FieldManager::Update("m"))
+            .await
+            .unwrap();
+        assert!(!created.object.metadata.managed_fields.is_empty());
+        let json: serde_json::Value = serde_json::from_slice(&created.to_json().unwrap()).unwrap();
+        assert_eq!(json, serde_json::to_value(&created.object).unwrap());
+        assert_eq!(
+            json["metadata"]["resourceVersion"],
+            created.revision.to_string()
+        );
+        let got: Pod = registry.get("default", "p").await.unwrap();
+        assert_eq!(got, created.object);
     }
 
     /// The stored encoding of every kind starts with the layout the splice expects.

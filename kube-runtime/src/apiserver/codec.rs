@@ -97,7 +97,17 @@ pub fn json_response<T: Serialize + ?Sized>(code: StatusCode, value: &T) -> Resp
 
 /// A response with an already-encoded JSON body.
 pub fn raw_json(code: StatusCode, body: Vec<u8>) -> Response<ApiBody> {
-    let mut resp = Response::new(ApiBody::full(body));
+    json_body(code, ApiBody::full(body))
+}
+
+/// A response with an already-encoded JSON body in parts.
+pub fn json_parts(code: StatusCode, parts: Vec<Bytes>) -> Response<ApiBody> {
+    json_body(code, ApiBody::parts(parts))
+}
+
+/// A JSON response.
+fn json_body(code: StatusCode, body: ApiBody) -> Response<ApiBody> {
+    let mut resp = Response::new(body);
     *resp.status_mut() = code;
     resp.headers_mut().insert(
         CONTENT_TYPE,

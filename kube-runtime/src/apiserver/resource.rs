@@ -1,7 +1,7 @@
 //! Handlers for resource collections and items, generic over the kind and the API version.
 
 use super::body::ApiBody;
-use super::codec::{json_response, read_body, status_code, Output};
+use super::codec::{json_response, raw_json, read_body, status_code, Output};
 use super::decode;
 use super::params::Params;
 use super::router::{ResourceRoute, Version};
@@ -281,7 +281,7 @@ async fn list<T: Served>(srv: &ApiServer, c: &Ctx<'_>) -> Result<Response<ApiBod
             .registry
             .list_encoded::<T>(ns.as_deref(), &paging)
             .await?;
-        return Ok(super::codec::raw_json(StatusCode::OK, body));
+        return Ok(super::codec::json_parts(StatusCode::OK, body));
     }
     let list = srv
         .registry
@@ -395,16 +395,19 @@ async fn create<T: Served>(
     };
     let mut created = c
         .registry
-        .create_as(&ns, obj, FieldManager::Update(&c.manager))
+        .create_stored(&ns, obj, FieldManager::Update(&c.manager))
         .await?;
     if c.params.dry_run {
         // Never stored: no revision, as Kubernetes answers a dry-run create.
-        created.meta_mut().resource_version.clear();
+        created.object.meta_mut().resource_version.clear();
+    } else if c.route.version == Version::V1 {
+        // The stored JSON with its revision, rather than encoding the object again.
+        return Ok(raw_json(StatusCode::CREATED, created.to_json()?));
     }
     Ok(object_response(
         c.route.version,
         StatusCode::CREATED,
-        &created,
+        &created.object,
     ))
 }
 
