@@ -29,7 +29,7 @@ pub(super) fn created_fields(old: &Value, new: &Value, ty: Ty) -> Option<FieldsV
             wrote |= element(
                 &mut out,
                 wrote,
-                &Key::Field(k),
+                &ElementKey::Field(k),
                 old,
                 v,
                 ty.member(k),
@@ -51,7 +51,7 @@ pub(super) fn created_fields(old: &Value, new: &Value, ty: Ty) -> Option<FieldsV
 fn element(
     out: &mut Vec<u8>,
     comma: bool,
-    key: &Key<'_>,
+    key: &ElementKey<'_>,
     l: Option<&Value>,
     r: &Value,
     ty: Ty,
@@ -89,7 +89,7 @@ fn element(
                     wrote |= element(
                         out,
                         member || wrote,
-                        &Key::Field(k),
+                        &ElementKey::Field(k),
                         old,
                         v,
                         ty.member(k),
@@ -110,7 +110,7 @@ fn element(
                 wrote |= element(
                     out,
                     member || wrote,
-                    &Key::Item(&rp[i]),
+                    &ElementKey::Item(&rp[i]),
                     old,
                     &ra[i],
                     ty.item(),
@@ -134,21 +134,21 @@ fn element(
 }
 
 /// A FieldsV1 key: `f:<name>` or a list item's.
-enum Key<'a> {
+enum ElementKey<'a> {
     Field(&'a str),
     Item(&'a PathElement),
 }
 
-impl fmt::Display for Key<'_> {
+impl fmt::Display for ElementKey<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Key::Field(name) => write!(f, "f:{name}"),
-            Key::Item(pe) => pe.key().fmt(f),
+            ElementKey::Field(name) => write!(f, "f:{name}"),
+            ElementKey::Item(pe) => pe.key().fmt(f),
         }
     }
 }
 
-impl Serialize for Key<'_> {
+impl Serialize for ElementKey<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
