@@ -150,7 +150,7 @@ impl FieldsV1 {
 
     /// Parses a document from JSON text (any JSON value, as Kubernetes keeps it).
     pub fn from_json(text: &str) -> Result<FieldsV1, serde_json::Error> {
-        RawValue::from_string(text.trim().to_string()).map(FieldsV1)
+        FieldsV1::from_json_string(text.trim().to_string())
     }
 
     /// The document of an already encoded JSON value.
