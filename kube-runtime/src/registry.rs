@@ -653,23 +653,24 @@ impl Registry {
         creating: bool,
     ) -> Result<(), ApiError> {
         let sent = std::mem::take(&mut new.meta_mut().managed_fields);
-        let new_value = to_value(new)?;
         let time = self.clock.now().to_rfc3339();
         let info = T::RESOURCE.info();
-        new.meta_mut().managed_fields = managed_fields::record_update(
-            stored,
-            &sent,
-            old_value,
-            new_value,
-            schema_for_kind(info.kind),
-            &UpdateOperation {
-                manager,
-                api_version: info.api_version,
-                scope,
-                time: &time,
-                creating,
-            },
-        );
+        let schema = schema_for_kind(info.kind);
+        let op = UpdateOperation {
+            manager,
+            api_version: info.api_version,
+            scope,
+            time: &time,
+            creating,
+        };
+        new.meta_mut().managed_fields = if creating && stored.is_empty() {
+            // A create: its fields are taken as the object serializes (no JSON tree).
+            managed_fields::record_create(&sent, old_value, &*new, schema, &op)
+                .map_err(|e| ApiError::Internal(format!("encoding {}: {e}", info.kind)))?
+        } else {
+            let new_value = to_value(new)?;
+            managed_fields::record_update(stored, &sent, old_value, new_value, schema, &op)
+        };
         Ok(())
     }
 

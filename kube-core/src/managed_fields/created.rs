@@ -61,12 +61,29 @@ fn element(
     if comma {
         out.push(b',');
     }
-    if serde_json::to_writer(&mut *out, key).is_err() {
+    if write_key(out, key).is_err() {
         out.truncate(mark);
         return false;
     }
-    out.extend_from_slice(b":{");
-    let open = out.len();
+    out.push(b':');
+    if content(out, l, r, ty, may_own) {
+        return true;
+    }
+    out.truncate(mark);
+    false
+}
+
+/// Writes the content (`{…}`) of one element present in the new object (`r`); writes
+/// nothing and answers false when it owns nothing.
+pub(super) fn content(
+    out: &mut Vec<u8>,
+    l: Option<&Value>,
+    r: &Value,
+    ty: Ty,
+    may_own: bool,
+) -> bool {
+    let mark = out.len();
+    out.push(b'{');
     let member = may_own && l.is_none();
     if member {
         out.extend_from_slice(b"\".\":{}");
@@ -77,8 +94,8 @@ fn element(
                 out.truncate(mark);
                 return false;
             }
-            out.truncate(open);
-            out.push(b'}');
+            out.truncate(mark);
+            out.extend_from_slice(b"{}");
             return true;
         }
         Shape::Object => {
@@ -126,15 +143,36 @@ fn element(
             return false;
         }
         // A member owning nothing below is `{}`, not `{".":{}}`.
-        (true, false) => out.truncate(open),
+        (true, false) => {
+            out.truncate(mark);
+            out.push(b'{');
+        }
         _ => {}
     }
     out.push(b'}');
     true
 }
 
+/// Writes a FieldsV1 key as a JSON string (a plain field name straight, others through
+/// serde_json's escaping).
+pub(super) fn write_key(out: &mut Vec<u8>, key: &ElementKey<'_>) -> Result<(), serde_json::Error> {
+    match key {
+        ElementKey::Field(name)
+            if name
+                .bytes()
+                .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f) =>
+        {
+            out.extend_from_slice(b"\"f:");
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'"');
+            Ok(())
+        }
+        key => serde_json::to_writer(&mut *out, key),
+    }
+}
+
 /// A FieldsV1 key: `f:<name>` or a list item's.
-enum ElementKey<'a> {
+pub(super) enum ElementKey<'a> {
     Field(&'a str),
     Item(&'a PathElement),
 }

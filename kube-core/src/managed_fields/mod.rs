@@ -21,6 +21,7 @@ mod apply;
 mod created;
 mod path;
 mod set;
+mod typed;
 mod walk;
 
 #[cfg(test)]
@@ -34,10 +35,11 @@ pub use set::Set;
 pub use walk::{Comparison, WalkError};
 
 use crate::meta::{
-    ManagedFieldsEntry, FIELDS_TYPE_V1, MANAGED_FIELDS_OPERATION_APPLY,
+    FieldsV1, ManagedFieldsEntry, FIELDS_TYPE_V1, MANAGED_FIELDS_OPERATION_APPLY,
     MANAGED_FIELDS_OPERATION_UPDATE,
 };
 use crate::strategic_merge::Field;
+use serde::Serialize;
 use serde_json::Value;
 use walk::Ty;
 
@@ -288,7 +290,10 @@ pub fn record_update(
     if managers.is_empty() {
         // A create (the only write that records from no entries): one entry, written
         // straight from the objects.
-        return created_entry(&old, &new, schema, op);
+        return created::created_fields(&old, &new, Ty::root(schema))
+            .map(|f| created_entry(f, op))
+            .into_iter()
+            .collect();
     }
     let c = compare(&old, &new, schema, op.scope);
     if c.is_empty() {
@@ -334,19 +339,37 @@ pub fn record_update(
     encode(managers)
 }
 
-/// The entry of a create: the writer owns what the new object adds to or changes in the
-/// kind's empty object (both stripped); none when that is nothing. The same as the general
-/// path of [`record_update`] from no entries, without building sets.
-fn created_entry(
-    old: &Value,
-    new: &Value,
+/// The managed fields after the create of `new` (typed; `zero` is the JSON of the kind's
+/// empty object): [`record_update`] from no stored entries, with the new object's field set
+/// computed as it serializes instead of from its JSON (no JSON tree is built) whenever the
+/// create starts from no entries, as it does unless the client sent some.
+pub fn record_create<T: Serialize + ?Sized>(
+    sent: &[ManagedFieldsEntry],
+    zero: Value,
+    new: &T,
     schema: &'static [Field],
     op: &UpdateOperation<'_>,
-) -> Vec<ManagedFieldsEntry> {
-    let Some(fields) = created::created_fields(old, new, Ty::root(schema)) else {
-        return Vec::new();
-    };
-    vec![ManagedFieldsEntry {
+) -> Result<Vec<ManagedFieldsEntry>, serde_json::Error> {
+    let starts_empty = op.scope == Scope::Status
+        || sent.is_empty()
+        || crate::meta::is_reset_managed_fields(sent)
+        || decode(sent).map_or(true, |m| m.is_empty());
+    let mut old = zero;
+    strip_value(&mut old, op.scope);
+    if starts_empty {
+        if let Ok(fields) = typed::created_fields(&old, new, Ty::root(schema), op.scope) {
+            return Ok(fields.map(|f| created_entry(f, op)).into_iter().collect());
+        }
+    }
+    // Stripping again is a no-op.
+    let new = serde_json::to_value(new)?;
+    Ok(record_update(&[], sent, old, new, schema, op))
+}
+
+/// The one entry of a create that starts from no entries, owning `fields` (what the new
+/// object adds to or changes in the kind's empty object, both stripped).
+fn created_entry(fields: FieldsV1, op: &UpdateOperation<'_>) -> ManagedFieldsEntry {
+    ManagedFieldsEntry {
         manager: op.manager.to_string(),
         operation: MANAGED_FIELDS_OPERATION_UPDATE.to_string(),
         api_version: op.api_version.to_string(),
@@ -354,7 +377,7 @@ fn created_entry(
         fields_type: FIELDS_TYPE_V1.to_string(),
         fields_v1: Some(fields),
         subresource: op.scope.subresource().to_string(),
-    }]
+    }
 }
 
 /// Merges the oldest `Update` entries into [`ANCIENT_CHANGES`] until at most

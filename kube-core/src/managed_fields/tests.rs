@@ -455,6 +455,39 @@ fn a_creates_entry_is_the_comparisons_with_no_sets_built() {
                      "restartPolicy": "Always", "dnsPolicy": "ClusterFirst", "securityContext": {}},
             "status": {"phase": "Pending"}}),
         ),
+        // Where the empty object has nothing, the typed walk keys the lists itself.
+        (
+            "Pod",
+            Scope::Main,
+            json!({"metadata": {}}),
+            json!({"metadata": {"name": "p", "finalizers": ["b", "a"]},
+            "spec": {"containers": [
+                {"name": "web", "ports": [{"containerPort": 8080}, {"containerPort": 80}], "args": ["-x"]},
+                {"name": "sidecar", "env": [{"name": "B"}, {"name": "A", "value": "1"}]}],
+            "volumes": [{"name": "v"}, {"emptyDir": {}}], "tolerations": [{"key": "a"}, {"key": "a"}]}}),
+        ),
+        // Against empty lists in the empty object: keyed, atomic, an object, duplicates,
+        // and empty lists again (equal, so not owned).
+        (
+            "Pod",
+            Scope::Main,
+            json!({"metadata": {"finalizers": []}, "spec": {"containers": [], "volumes": [],
+                   "tolerations": [], "nodeSelector": [], "imagePullSecrets": [], "hostAliases": [],
+                   "ephemeralContainers": [], "schedulingGates": []}}),
+            json!({"metadata": {"name": "p", "finalizers": []},
+            "spec": {"containers": [{"name": "b"}, {"name": "a", "args": []}], "volumes": [],
+                     "tolerations": [{"key": "a"}], "nodeSelector": {"a": "b"},
+                     "imagePullSecrets": [{"name": "x"}, {"name": "x"}], "hostAliases": [],
+                     "ephemeralContainers": [{"image": "no-name"}], "schedulingGates": []}}),
+        ),
+        // Against lists with items: the JSON walk, item by item.
+        (
+            "Pod",
+            Scope::Main,
+            json!({"metadata": {}, "spec": {"volumes": [{"name": "v"}], "tolerations": [{"key": "a"}]}}),
+            json!({"metadata": {"name": "p"},
+            "spec": {"volumes": [{"name": "w"}, {"name": "v"}], "tolerations": [{"key": "a"}]}}),
+        ),
         // Duplicate keys make the list atomic; an empty list is a leaf.
         (
             "Pod",
@@ -522,7 +555,20 @@ fn a_creates_entry_is_the_comparisons_with_no_sets_built() {
         let c = compare(&old, &stripped, schema, scope);
         let mut changed = c.added;
         changed.union_in_place(&c.modified);
-        let got = record_update(&[], &[], zero, new.clone(), schema, &op);
+        let got = record_update(&[], &[], zero.clone(), new.clone(), schema, &op);
+        // The typed walk (here over the JSON value itself, as a `Serialize`) writes the same.
+        let typed = typed::created_fields(&old, &new, walk::Ty::root(schema), scope);
+        let typed = typed.unwrap_or_else(|e| panic!("{new}: the typed walk gave up: {e}"));
+        assert_eq!(
+            typed.as_ref().map(FieldsV1::as_str),
+            created::created_fields(&old, &stripped, walk::Ty::root(schema))
+                .as_ref()
+                .map(FieldsV1::as_str),
+            "{new}"
+        );
+        let created = record_create(&[], zero, &new, schema, &op).unwrap();
+        assert_eq!(texts(&created), texts(&got), "{new}");
+        assert_eq!(created, got, "{new}");
         if changed.is_empty() {
             assert!(got.is_empty(), "{new}: {got:?}");
             continue;
@@ -545,4 +591,170 @@ fn a_creates_entry_is_the_comparisons_with_no_sets_built() {
             (NOW, FIELDS_TYPE_V1)
         );
     }
+}
+
+/// The FieldsV1 texts of entries.
+fn texts(entries: &[ManagedFieldsEntry]) -> Vec<&str> {
+    entries
+        .iter()
+        .map(|e| e.fields_v1.as_ref().map_or("", FieldsV1::as_str))
+        .collect()
+}
+
+/// The JSON walk's entry for a create of `new` (typed) from `T`'s empty object, and the
+/// typed walk's, which must not give up.
+fn both_create_walks<T: crate::object::Object + Default + serde::Serialize>(
+    new: &T,
+    scope: Scope,
+) -> (Vec<ManagedFieldsEntry>, Vec<ManagedFieldsEntry>) {
+    let mut zero = T::default();
+    zero.set_type_meta();
+    let zero = serde_json::to_value(&zero).unwrap();
+    let schema = schema_for_kind(T::RESOURCE.info().kind);
+    let op = UpdateOperation {
+        manager: "m",
+        api_version: "v1",
+        scope,
+        time: NOW,
+        creating: true,
+    };
+    let mut old = zero.clone();
+    strip_value(&mut old, scope);
+    if let Err(e) = typed::created_fields(&old, new, walk::Ty::root(schema), scope) {
+        panic!("the typed walk gave up: {e}");
+    }
+    let json = serde_json::to_value(new).unwrap();
+    (
+        record_update(&[], &[], zero.clone(), json, schema, &op),
+        record_create(&[], zero, new, schema, &op).unwrap(),
+    )
+}
+
+#[test]
+fn the_typed_create_walk_writes_what_the_json_walk_writes() {
+    use crate::endpoints::Endpoints;
+    use crate::event::Event;
+    use crate::lease::Lease;
+    use crate::namespace::Namespace;
+    use crate::node::Node;
+    use crate::pod::Pod;
+    use crate::replication_controller::ReplicationController;
+    use crate::service::Service;
+    let meta = json!({"name": "x", "namespace": "default", "uid": "u", "generateName": "x-",
+        "labels": {"b": "2", "a": "1"}, "annotations": {"note": "n"},
+        "ownerReferences": [{"apiVersion": "v1", "kind": "ReplicationController", "name": "rc", "uid": "o1", "controller": true}],
+        "finalizers": ["f/b", "f/a"]});
+    let pod_spec = json!({"containers": [
+            {"name": "web", "image": "nginx", "command": ["nginx"], "args": ["-g", "daemon off;"],
+             "ports": [{"containerPort": 8080, "protocol": "TCP", "name": "http"}, {"containerPort": 80, "hostPort": 8081}],
+             "env": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}],
+             "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}, "requests": {"cpu": "100m"}},
+             "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+             "livenessProbe": {"httpGet": {"path": "/", "port": 8080}, "initialDelaySeconds": 3},
+             "imagePullPolicy": "IfNotPresent"},
+            {"name": "side", "image": "busybox", "command": ["sleep", "3600"]}],
+        "volumes": [{"name": "data", "emptyDir": {}}, {"name": "host", "hostPath": {"path": "/tmp"}}],
+        "restartPolicy": "Always", "nodeSelector": {"disk": "ssd"}, "dnsPolicy": "ClusterFirst",
+        "terminationGracePeriodSeconds": 30,
+        "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoSchedule"}]});
+    let pod: Pod = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": meta, "spec": pod_spec,
+        "status": {"phase": "Running", "podIP": "10.0.0.2", "hostIP": "127.0.0.1",
+            "conditions": [{"type": "Ready", "status": "True"}, {"type": "PodScheduled", "status": "True"}]}}))
+    .unwrap();
+    let rc: ReplicationController = serde_json::from_value(json!({"metadata": meta,
+        "spec": {"replicas": 3, "selector": {"app": "web"},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": pod_spec}}}))
+    .unwrap();
+    let service: Service = serde_json::from_value(json!({"metadata": meta,
+        "spec": {"ports": [{"port": 80, "targetPort": 8080, "protocol": "TCP", "name": "http"}, {"port": 443, "targetPort": "https"}],
+            "selector": {"app": "web"}, "type": "ClusterIP", "sessionAffinity": "None"}}))
+    .unwrap();
+    let node: Node =
+        serde_json::from_value(json!({"metadata": {"name": "n", "labels": {"zone": "a"}},
+        "spec": {"unschedulable": true, "podCIDR": "10.1.0.0/24",
+            "taints": [{"key": "k", "value": "v", "effect": "NoSchedule"}]},
+        "status": {"capacity": {"cpu": "2", "memory": "1Gi"},
+            "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}],
+            "conditions": [{"type": "Ready", "status": "True"}]}}))
+        .unwrap();
+    let endpoints: Endpoints = serde_json::from_value(json!({"metadata": {"name": "s"},
+        "subsets": [{"addresses": [{"ip": "10.0.0.2"}, {"ip": "10.0.0.3"}], "ports": [{"port": 8080, "name": "http"}]}]}))
+    .unwrap();
+    let event: Event =
+        serde_json::from_value(json!({"metadata": {"name": "e", "namespace": "default"},
+        "involvedObject": {"kind": "Pod", "name": "x", "namespace": "default", "uid": "u"},
+        "reason": "Scheduled", "message": "m", "type": "Normal", "count": 1,
+        "source": {"component": "scheduler"}}))
+        .unwrap();
+    let lease: Lease = serde_json::from_value(json!({"metadata": {"name": "l", "namespace": "kube-system"},
+        "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15, "renewTime": "2026-11-29T00:00:00.000000Z",
+            "leaseTransitions": 0}}))
+    .unwrap();
+    let namespace: Namespace =
+        serde_json::from_value(json!({"metadata": {"name": "ns", "labels": {"a": "b"}}})).unwrap();
+    let cases = [
+        ("pod", both_create_walks(&pod, Scope::Main)),
+        ("pod status", both_create_walks(&pod, Scope::Status)),
+        ("empty pod", both_create_walks(&Pod::default(), Scope::Main)),
+        (
+            "replication controller",
+            both_create_walks(&rc, Scope::Main),
+        ),
+        ("service", both_create_walks(&service, Scope::Main)),
+        ("node", both_create_walks(&node, Scope::Main)),
+        ("endpoints", both_create_walks(&endpoints, Scope::Main)),
+        ("event", both_create_walks(&event, Scope::Main)),
+        ("lease", both_create_walks(&lease, Scope::Main)),
+        ("namespace", both_create_walks(&namespace, Scope::Main)),
+    ];
+    for (what, (json, typed)) in cases {
+        // Byte for byte (FieldsV1 equality is that of JSON values).
+        assert_eq!(texts(&typed), texts(&json), "{what}");
+        assert_eq!(typed, json, "{what}");
+    }
+    // The walk sees what a rich pod sets (a spot check that the table compares something).
+    let (entry, _) = both_create_walks(&pod, Scope::Main);
+    let fields = entry[0].fields_v1.as_ref().unwrap().as_str();
+    for want in [
+        r#""k:{\"containerPort\":8080}":{".":{}"#,
+        r#""f:labels":{".":{},"f:a":{},"f:b":{}}"#,
+        r#""v:\"f/a\"":{}"#,
+    ] {
+        assert!(fields.contains(want), "{want} not in {fields}");
+    }
+}
+
+#[test]
+fn the_typed_create_walk_gives_up_on_what_it_does_not_model_and_the_json_walk_answers() {
+    #[derive(serde::Serialize)]
+    enum Probe {
+        Exec(Vec<String>),
+    }
+    #[derive(serde::Serialize)]
+    struct Odd {
+        spec: Probe,
+        metadata: Value,
+    }
+    let new = Odd {
+        spec: Probe::Exec(vec!["true".into()]),
+        metadata: json!({"labels": {"a": "b"}}),
+    };
+    let schema = pod();
+    let old = json!({"metadata": {}});
+    assert!(typed::created_fields(&old, &new, walk::Ty::root(schema), Scope::Main).is_err());
+    let op = UpdateOperation {
+        manager: "m",
+        api_version: "v1",
+        scope: Scope::Main,
+        time: NOW,
+        creating: true,
+    };
+    let got = record_create(&[], old.clone(), &new, schema, &op).unwrap();
+    let json = serde_json::to_value(&new).unwrap();
+    assert_eq!(got, record_update(&[], &[], old, json, schema, &op));
+    assert_eq!(
+        got[0].fields_v1.as_ref().unwrap().as_str(),
+        r#"{"f:metadata":{"f:labels":{".":{},"f:a":{}}},"f:spec":{".":{},"f:Exec":{}}}"#
+    );
 }

@@ -18,9 +18,9 @@ pub(crate) struct Ty {
     /// The fields of an object at this place (or of each list item).
     fields: &'static [Field],
     /// How a list at this place is keyed.
-    list: ListKind,
+    pub(super) list: ListKind,
     /// An object owned and replaced whole.
-    atomic: bool,
+    pub(super) atomic: bool,
 }
 
 /// How a list's items are identified.
