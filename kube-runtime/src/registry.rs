@@ -227,8 +227,16 @@ impl Registry {
         // A generated name may collide; Kubernetes retries such creates a few times.
         let attempts = if generated { 5 } else { 1 };
         let mut last = None;
-        for _ in 0..attempts {
-            let mut o = obj.clone();
+        let mut obj = Some(obj);
+        for attempt in 1..=attempts {
+            // The last attempt takes the object itself (the only one, for a given name).
+            let Some(mut o) = (if attempt == attempts {
+                obj.take()
+            } else {
+                obj.clone()
+            }) else {
+                break;
+            };
             prepare_for_create(
                 &mut o,
                 namespace,
