@@ -30,8 +30,8 @@ use kube_core::strategy::{
 };
 use kube_core::validation::{FieldError, FieldErrorKind};
 use kube_core::{Binding, DeleteOptions, Object, Pod, Store, StoreError};
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// Namespace used when a request names none.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -254,10 +254,7 @@ impl Registry {
                 ));
             }
             match manager {
-                FieldManager::Update(m) => {
-                    let zero = zero_value::<T>()?;
-                    self.record(&[], zero, &mut o, m, Scope::Main, true)?;
-                }
+                FieldManager::Update(m) => self.record_create(&mut o, m)?,
                 FieldManager::Unrecorded if is_reset_managed_fields(&o.meta().managed_fields) => {
                     o.meta_mut().managed_fields.clear();
                 }
@@ -570,7 +567,6 @@ impl Registry {
                     &mut obj,
                     m,
                     Scope::Main,
-                    false,
                 )?;
             }
             FieldManager::Unrecorded if obj.meta().managed_fields.is_empty() => {
@@ -632,7 +628,7 @@ impl Registry {
                     let old_value = to_value(current)?;
                     let stored = current.meta().managed_fields.clone();
                     current.copy_status_from(&obj);
-                    self.record(&stored, old_value, current, m, Scope::Status, false)?;
+                    self.record(&stored, old_value, current, m, Scope::Status)?;
                 }
                 FieldManager::Precomputed => {
                     current.copy_status_from(&obj);
@@ -649,8 +645,8 @@ impl Registry {
     }
 
     /// Records an `Update` by `manager` of `new` (whose entries are the ones sent) over an
-    /// object whose JSON was `old_value` and entries `stored` (`creating`: a create, which
-    /// starts tracking; an update of an untracked object does not).
+    /// object whose JSON was `old_value` and entries `stored` (an update of an untracked
+    /// object leaves it untracked; creates are [`Registry::record_create`]'s).
     fn record<T: Strategy>(
         &self,
         stored: &[ManagedFieldsEntry],
@@ -658,7 +654,6 @@ impl Registry {
         new: &mut T,
         manager: &str,
         scope: Scope,
-        creating: bool,
     ) -> Result<(), ApiError> {
         let sent = std::mem::take(&mut new.meta_mut().managed_fields);
         let time = self.clock.now().to_rfc3339();
@@ -669,16 +664,31 @@ impl Registry {
             api_version: info.api_version,
             scope,
             time: &time,
-            creating,
+            creating: false,
         };
-        new.meta_mut().managed_fields = if creating && stored.is_empty() {
-            // A create: its fields are taken as the object serializes (no JSON tree).
-            managed_fields::record_create(&sent, old_value, &*new, schema, &op)
-                .map_err(|e| ApiError::Internal(format!("encoding {}: {e}", info.kind)))?
-        } else {
-            let new_value = to_value(new)?;
-            managed_fields::record_update(stored, &sent, old_value, new_value, schema, &op)
+        let new_value = to_value(new)?;
+        new.meta_mut().managed_fields =
+            managed_fields::record_update(stored, &sent, old_value, new_value, schema, &op);
+        Ok(())
+    }
+
+    /// Records the `Update` by `manager` that creates `new` (whose entries are the ones
+    /// sent): its fields are taken as the object serializes, against the kind's empty object.
+    fn record_create<T: Strategy>(&self, new: &mut T, manager: &str) -> Result<(), ApiError> {
+        let sent = std::mem::take(&mut new.meta_mut().managed_fields);
+        let time = self.clock.now().to_rfc3339();
+        let info = T::RESOURCE.info();
+        let op = UpdateOperation {
+            manager,
+            api_version: info.api_version,
+            scope: Scope::Main,
+            time: &time,
+            creating: true,
         };
+        let zero = zero_value::<T>()?;
+        new.meta_mut().managed_fields =
+            managed_fields::record_create(&sent, &zero, &*new, schema_for_kind(info.kind), &op)
+                .map_err(|e| ApiError::Internal(format!("encoding {}: {e}", info.kind)))?;
         Ok(())
     }
 
@@ -995,10 +1005,27 @@ fn to_value<T: Object>(obj: &T) -> Result<serde_json::Value, ApiError> {
 }
 
 /// The JSON of an empty object of the kind: what a create is compared against.
-fn zero_value<T: Strategy>() -> Result<serde_json::Value, ApiError> {
+fn zero_value<T: Strategy>() -> Result<Arc<serde_json::Value>, ApiError> {
+    /// Each kind's, made once.
+    static ZEROS: OnceLock<Mutex<HashMap<&'static str, Arc<serde_json::Value>>>> = OnceLock::new();
+    let kind = T::RESOURCE.info().kind;
+    let zeros = ZEROS.get_or_init(Default::default);
+    let cached = zeros
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(kind)
+        .cloned();
+    if let Some(zero) = cached {
+        return Ok(zero);
+    }
     let mut zero = T::default();
     zero.set_type_meta();
-    to_value(&zero)
+    let zero = Arc::new(to_value(&zero)?);
+    zeros
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(kind, zero.clone());
+    Ok(zero)
 }
 
 /// Serializes an object for storage (resourceVersion is never stored: the revision is).

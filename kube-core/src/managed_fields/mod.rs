@@ -345,7 +345,7 @@ pub fn record_update(
 /// create starts from no entries, as it does unless the client sent some.
 pub fn record_create<T: Serialize + ?Sized>(
     sent: &[ManagedFieldsEntry],
-    zero: Value,
+    zero: &Value,
     new: &T,
     schema: &'static [Field],
     op: &UpdateOperation<'_>,
@@ -354,16 +354,14 @@ pub fn record_create<T: Serialize + ?Sized>(
         || sent.is_empty()
         || crate::meta::is_reset_managed_fields(sent)
         || decode(sent).map_or(true, |m| m.is_empty());
-    let mut old = zero;
-    strip_value(&mut old, op.scope);
     if starts_empty {
-        if let Ok(fields) = typed::created_fields(&old, new, Ty::root(schema), op.scope) {
+        // The typed walk never looks at what stripping would remove from `zero`.
+        if let Ok(fields) = typed::created_fields(zero, new, Ty::root(schema), op.scope) {
             return Ok(fields.map(|f| created_entry(f, op)).into_iter().collect());
         }
     }
-    // Stripping again is a no-op.
     let new = serde_json::to_value(new)?;
-    Ok(record_update(&[], sent, old, new, schema, op))
+    Ok(record_update(&[], sent, zero.clone(), new, schema, op))
 }
 
 /// The one entry of a create that starts from no entries, owning `fields` (what the new

@@ -566,7 +566,7 @@ fn a_creates_entry_is_the_comparisons_with_no_sets_built() {
                 .map(FieldsV1::as_str),
             "{new}"
         );
-        let created = record_create(&[], zero, &new, schema, &op).unwrap();
+        let created = record_create(&[], &zero, &new, schema, &op).unwrap();
         assert_eq!(texts(&created), texts(&got), "{new}");
         assert_eq!(created, got, "{new}");
         if changed.is_empty() {
@@ -626,7 +626,7 @@ fn both_create_walks<T: crate::object::Object + Default + serde::Serialize>(
     let json = serde_json::to_value(new).unwrap();
     (
         record_update(&[], &[], zero.clone(), json, schema, &op),
-        record_create(&[], zero, new, schema, &op).unwrap(),
+        record_create(&[], &zero, new, schema, &op).unwrap(),
     )
 }
 
@@ -750,7 +750,7 @@ fn the_typed_create_walk_gives_up_on_what_it_does_not_model_and_the_json_walk_an
         time: NOW,
         creating: true,
     };
-    let got = record_create(&[], old.clone(), &new, schema, &op).unwrap();
+    let got = record_create(&[], &old, &new, schema, &op).unwrap();
     let json = serde_json::to_value(&new).unwrap();
     assert_eq!(got, record_update(&[], &[], old, json, schema, &op));
     assert_eq!(

@@ -48,9 +48,10 @@ fn fallback(what: &str) -> Fallback {
     Fallback(format!("the typed walk does not model {what}"))
 }
 
-/// The fields `new` adds to or changes in `old` (the kind's empty object, stripped for
-/// `scope`), as FieldsV1; `None` when there are none. The same text as
-/// [`super::created::created_fields`] of `new`'s JSON, stripped.
+/// The fields `new` adds to or changes in `old` (the kind's empty object), as FieldsV1,
+/// both seen stripped for `scope` (the walk skips those members on both sides); `None` when
+/// there are none. The same text as [`super::created::created_fields`] of both JSONs,
+/// stripped.
 pub(super) fn created_fields<T: Serialize + ?Sized>(
     old: &Value,
     new: &T,
@@ -60,9 +61,12 @@ pub(super) fn created_fields<T: Serialize + ?Sized>(
     let Value::Object(old) = old else {
         return Err(fallback("an empty object that is not an object"));
     };
-    let mut out = Vec::with_capacity(1024);
+    let mut buf = Buf {
+        out: Vec::with_capacity(1024),
+        children: Vec::with_capacity(32),
+    };
     let root = Element {
-        out: &mut out,
+        buf: &mut buf,
         old: Old::Object(old),
         ty,
         may_own: false,
@@ -72,7 +76,7 @@ pub(super) fn created_fields<T: Serialize + ?Sized>(
     if !new.serialize(root)? {
         return Ok(None);
     }
-    let text = String::from_utf8(out).map_err(|e| Fallback(e.to_string()))?;
+    let text = String::from_utf8(buf.out).map_err(|e| Fallback(e.to_string()))?;
     FieldsV1::from_json_string(text)
         .map(Some)
         .map_err(|e| Fallback(e.to_string()))
@@ -117,10 +121,17 @@ struct Capture {
     value: Option<Value>,
 }
 
+/// What the walk writes: the text, and the children of the elements being written (each
+/// element's after the ones of the elements it is in).
+struct Buf {
+    out: Vec<u8>,
+    children: Vec<(Child, Range<usize>)>,
+}
+
 /// Serializes one element's new value as its FieldsV1 content (`{…}`), answering whether it
 /// wrote any (an element that owns nothing writes nothing).
 struct Element<'a, 'v> {
-    out: &'a mut Vec<u8>,
+    buf: &'a mut Buf,
     /// The empty object's value here.
     old: Old<'v>,
     ty: Ty,
@@ -136,24 +147,24 @@ impl<'a, 'v> Element<'a, 'v> {
     /// empty list against an empty list): the element owns it when it may.
     fn leaf(self) -> bool {
         if self.may_own {
-            self.out.extend_from_slice(b"{}");
+            self.buf.out.extend_from_slice(b"{}");
         }
         self.may_own
     }
 
     /// An object or list walked child by child: `{` and the element's own mark.
     fn open(self) -> Children<'a, 'v> {
-        let open = self.out.len();
+        let open = self.buf.out.len();
         let member = self.may_own && matches!(self.old, Old::Absent);
-        self.out.push(b'{');
+        self.buf.out.push(b'{');
         if member {
-            self.out.extend_from_slice(b"\".\":{}");
+            self.buf.out.extend_from_slice(b"\".\":{}");
         }
         Children {
-            start: self.out.len(),
+            start: self.buf.out.len(),
             open,
             member,
-            children: Vec::new(),
+            base: self.buf.children.len(),
             element: self,
             pending_key: None,
             broken: false,
@@ -177,8 +188,9 @@ struct Children<'a, 'v> {
     /// Where the first child's content starts.
     start: usize,
     member: bool,
-    /// Each child written: its path element and where its content is.
-    children: Vec<(Child, Range<usize>)>,
+    /// Where this element's children start in [`Buf::children`] (each written: its path
+    /// element and where its content is).
+    base: usize,
     /// A map's key, between `serialize_key` and `serialize_value`.
     pending_key: Option<String>,
     /// A list item without its key (the list is then compared whole).
@@ -216,7 +228,7 @@ impl<'a, 'v> Children<'a, 'v> {
             Some(Value::Array(a)) if a.is_empty() => Ok(Old::EmptyList),
             Some(v) => Err(v),
         };
-        let start = e.out.len();
+        let start = e.buf.out.len();
         let wrote = match old {
             // A value to compare with: the JSON walk, for this member.
             Err(old) => {
@@ -224,10 +236,10 @@ impl<'a, 'v> Children<'a, 'v> {
                 if let (Level::Metadata, Value::Object(m)) = (level, &mut new) {
                     m.retain(|k, _| !STRIPPED_METADATA.contains(&k.as_str()));
                 }
-                content(e.out, Some(old), &new, ty, may_own)
+                content(&mut e.buf.out, Some(old), &new, ty, may_own)
             }
             Ok(old) => value.serialize(Element {
-                out: &mut *e.out,
+                buf: &mut *e.buf,
                 old,
                 ty,
                 may_own,
@@ -236,8 +248,8 @@ impl<'a, 'v> Children<'a, 'v> {
             })?,
         };
         if wrote {
-            let end = e.out.len();
-            self.children.push((Child::Field(name), start..end));
+            let end = e.buf.out.len();
+            e.buf.children.push((Child::Field(name), start..end));
         }
         Ok(())
     }
@@ -248,12 +260,12 @@ impl<'a, 'v> Children<'a, 'v> {
             return Ok(());
         }
         let e = &mut self.element;
-        let start = e.out.len();
+        let start = e.buf.out.len();
         let pe = match e.ty.list {
             ListKind::Map(key) => {
                 let mut capture = Capture { key, value: None };
                 value.serialize(Element {
-                    out: &mut *e.out,
+                    buf: &mut *e.buf,
                     old: Old::Absent,
                     ty: e.ty.item(),
                     may_own: true,
@@ -270,58 +282,68 @@ impl<'a, 'v> Children<'a, 'v> {
             }
             _ => {
                 let v = serde_json::to_value(value).map_err(|e| Fallback(e.to_string()))?;
-                content(e.out, None, &v, e.ty.item(), true);
+                content(&mut e.buf.out, None, &v, e.ty.item(), true);
                 PathElement::Value(v)
             }
         };
-        let end = e.out.len();
-        self.children.push((Child::Item(pe), start..end));
+        let end = e.buf.out.len();
+        e.buf.children.push((Child::Item(pe), start..end));
         Ok(())
     }
 
     /// Ends the element: the children in the set's order, each after its key; `list` says
     /// how two children with one path element are taken (a list compared whole, an object
     /// refused).
-    fn close(mut self, list: bool) -> Result<bool, Fallback> {
-        self.children.sort_by(|a, b| a.0.cmp(&b.0));
-        let dup = self.children.windows(2).any(|w| w[0].0 == w[1].0);
-        let out = &mut *self.element.out;
-        if dup && !list {
-            return Err(fallback("an object with a member twice"));
-        }
-        if self.broken || dup {
-            out.truncate(self.open);
-            return Ok(self.element.leaf());
-        }
-        if self.children.is_empty() {
-            if !self.member {
+    fn close(self, list: bool) -> Result<bool, Fallback> {
+        let Buf { out, children } = &mut *self.element.buf;
+        let kids = &mut children[self.base..];
+        kids.sort_by(|a, b| a.0.cmp(&b.0));
+        let dup = kids.windows(2).any(|w| w[0].0 == w[1].0);
+        let written = 'written: {
+            if dup && !list {
+                break 'written Err(fallback("an object with a member twice"));
+            }
+            if self.broken || dup {
                 out.truncate(self.open);
-                return Ok(false);
+                // Compared whole: it differs (it has items), so owned when it may be.
+                if self.element.may_own {
+                    out.extend_from_slice(b"{}");
+                }
+                break 'written Ok(self.element.may_own);
             }
-            // A member owning nothing below is `{}`, not `{".":{}}`.
-            out.truncate(self.open);
-            out.extend_from_slice(b"{}");
-            return Ok(true);
-        }
-        // The children, in order and each after its key, go after what is written; then
-        // they take its place.
-        let end = out.len();
-        for (i, (child, range)) in self.children.iter().enumerate() {
-            if i > 0 || self.member {
-                out.push(b',');
+            if kids.is_empty() {
+                out.truncate(self.open);
+                if !self.member {
+                    break 'written Ok(false);
+                }
+                // A member owning nothing below is `{}`, not `{".":{}}`.
+                out.extend_from_slice(b"{}");
+                break 'written Ok(true);
             }
-            let key = match child {
-                Child::Field(name) => ElementKey::Field(name),
-                Child::Item(pe) => ElementKey::Item(pe),
-            };
-            write_key(out, &key).map_err(|e| Fallback(e.to_string()))?;
-            out.push(b':');
-            out.extend_from_within(range.clone());
-        }
-        out.copy_within(end.., self.start);
-        out.truncate(out.len() - (end - self.start));
-        out.push(b'}');
-        Ok(true)
+            // The children, in order and each after its key, go after what is written; then
+            // they take its place.
+            let end = out.len();
+            for (i, (child, range)) in kids.iter().enumerate() {
+                if i > 0 || self.member {
+                    out.push(b',');
+                }
+                let key = match child {
+                    Child::Field(name) => ElementKey::Field(name),
+                    Child::Item(pe) => ElementKey::Item(pe),
+                };
+                if let Err(e) = write_key(out, &key) {
+                    break 'written Err(Fallback(e.to_string()));
+                }
+                out.push(b':');
+                out.extend_from_within(range.clone());
+            }
+            out.copy_within(end.., self.start);
+            out.truncate(out.len() - (end - self.start));
+            out.push(b'}');
+            Ok(true)
+        };
+        children.truncate(self.base);
+        written
     }
 }
 
