@@ -1,10 +1,12 @@
 //! The CPU steps of one pod create and one list item, measured separately: JSON decoding
 //! (through `serde_json::Value` with serde's decoder and with the server's strict one, and directly), defaulting,
-//! validation and encoding. A create pays decode + prepare + validate + encode (store) +
-//! encode (response); a list pays one stored-pod decode and one encode per item.
+//! validation, recording the managed fields, and encoding. A create pays decode + prepare +
+//! record + validate + encode (store); a list pays one stored-pod decode and one encode per
+//! item.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kube_benches::pod_json;
+use kube_core::managed_fields::{record_create, record_update, Scope, UpdateOperation};
 use kube_core::strategy::{prepare_for_create, CreateContext};
 use kube_core::validation::Validate;
 use kube_core::{Pod, ResourceKind, Store};
@@ -90,6 +92,37 @@ fn codec(c: &mut Criterion) {
     g.bench_function("validate", |b| b.iter(|| black_box(&prepared).validate()));
     g.bench_function("encode", |b| {
         b.iter(|| serde_json::to_vec(black_box(&prepared)).unwrap())
+    });
+
+    // Recording a create's managed fields (an HTTP create's `Update` entry): the typed walk
+    // the registry takes, and the JSON walk it replaced (`to_value` of the object, then the
+    // comparison with the kind's empty object).
+    let mut zero = Pod::default();
+    kube_core::object::Object::set_type_meta(&mut zero);
+    let zero = serde_json::to_value(&zero).unwrap();
+    let schema = kube_core::strategic_merge::schema_for_kind("Pod");
+    let op = UpdateOperation {
+        manager: "kubectl",
+        api_version: "v1",
+        scope: Scope::Main,
+        time: "2026-11-25T10:00:00Z",
+        creating: true,
+    };
+    let typed = record_create(&[], &zero, &prepared, schema, &op).unwrap();
+    let json = serde_json::to_value(&prepared).unwrap();
+    assert_eq!(
+        typed,
+        record_update(&[], &[], zero.clone(), json, schema, &op),
+        "both walks must record the same entry"
+    );
+    g.bench_function("record_create/typed", |b| {
+        b.iter(|| record_create(&[], &zero, black_box(&prepared), schema, &op).unwrap())
+    });
+    g.bench_function("record_create/json_walk", |b| {
+        b.iter(|| {
+            let new = serde_json::to_value(black_box(&prepared)).unwrap();
+            record_update(&[], &[], zero.clone(), new, schema, &op)
+        })
     });
     g.finish();
 }
