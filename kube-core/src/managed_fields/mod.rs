@@ -273,14 +273,7 @@ pub fn record_update(
     schema: &'static [Field],
     op: &UpdateOperation<'_>,
 ) -> Vec<ManagedFieldsEntry> {
-    let base = if op.scope == Scope::Status || sent.is_empty() {
-        stored
-    } else if crate::meta::is_reset_managed_fields(sent) {
-        &[]
-    } else {
-        sent
-    };
-    let mut managers = decode(base).or_else(|_| decode(stored)).unwrap_or_default();
+    let (base, mut managers) = starting_managers(stored, sent, op.scope);
     if managers.is_empty() && !op.creating {
         // Kubernetes' skipNonAppliedManager: an untracked object stays so until an apply.
         return Vec::new();
@@ -350,11 +343,8 @@ pub fn record_create<T: Serialize + ?Sized>(
     schema: &'static [Field],
     op: &UpdateOperation<'_>,
 ) -> Result<Vec<ManagedFieldsEntry>, serde_json::Error> {
-    let starts_empty = op.scope == Scope::Status
-        || sent.is_empty()
-        || crate::meta::is_reset_managed_fields(sent)
-        || decode(sent).map_or(true, |m| m.is_empty());
-    if starts_empty {
+    // Nothing is stored yet: only entries the client sent can be there.
+    if starting_managers(&[], sent, op.scope).1.is_empty() {
         // The typed walk never looks at what stripping would remove from `zero`.
         if let Ok(fields) = typed::created_fields(zero, new, Ty::root(schema), op.scope) {
             return Ok(fields.map(|f| created_entry(f, op)).into_iter().collect());
@@ -362,6 +352,25 @@ pub fn record_create<T: Serialize + ?Sized>(
     }
     let new = serde_json::to_value(new)?;
     Ok(record_update(&[], sent, zero.clone(), new, schema, op))
+}
+
+/// The entries a write starts from, and the managers they decode to: the ones the request
+/// carries (`sent`; ignored on `/status`; a reset, `[{}]`, is none) or else the stored ones;
+/// the stored ones again when the sent ones do not decode.
+fn starting_managers<'e>(
+    stored: &'e [ManagedFieldsEntry],
+    sent: &'e [ManagedFieldsEntry],
+    scope: Scope,
+) -> (&'e [ManagedFieldsEntry], Vec<Manager>) {
+    let base = if scope == Scope::Status || sent.is_empty() {
+        stored
+    } else if crate::meta::is_reset_managed_fields(sent) {
+        &[]
+    } else {
+        sent
+    };
+    let managers = decode(base).or_else(|_| decode(stored)).unwrap_or_default();
+    (base, managers)
 }
 
 /// The one entry of a create that starts from no entries, owning `fields` (what the new

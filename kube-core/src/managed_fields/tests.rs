@@ -302,6 +302,16 @@ fn updates_take_the_fields_they_change() {
     assert_eq!(same, stored);
 }
 
+/// A create by `m` in `scope`.
+fn create_op(scope: Scope) -> UpdateOperation<'static> {
+    UpdateOperation {
+        manager: "m",
+        scope,
+        creating: true,
+        ..update_op("m")
+    }
+}
+
 #[test]
 fn a_create_owns_what_it_sets_and_status_writes_own_status() {
     let zero = json!({"metadata": {}, "spec": {}, "status": {}});
@@ -542,13 +552,7 @@ fn a_creates_entry_is_the_comparisons_with_no_sets_built() {
     ];
     for (kind, scope, zero, new) in cases {
         let schema = crate::strategic_merge::schema_for_kind(kind);
-        let op = UpdateOperation {
-            manager: "m",
-            api_version: "v1",
-            scope,
-            time: NOW,
-            creating: true,
-        };
+        let op = create_op(scope);
         let (mut old, mut stripped) = (zero.clone(), new.clone());
         strip_value(&mut old, scope);
         strip_value(&mut stripped, scope);
@@ -611,13 +615,7 @@ fn both_create_walks<T: crate::object::Object + Default + serde::Serialize>(
     zero.set_type_meta();
     let zero = serde_json::to_value(&zero).unwrap();
     let schema = schema_for_kind(T::RESOURCE.info().kind);
-    let op = UpdateOperation {
-        manager: "m",
-        api_version: "v1",
-        scope,
-        time: NOW,
-        creating: true,
-    };
+    let op = create_op(scope);
     let mut old = zero.clone();
     strip_value(&mut old, scope);
     if let Err(e) = typed::created_fields(&old, new, walk::Ty::root(schema), scope) {
@@ -743,13 +741,7 @@ fn the_typed_create_walk_gives_up_on_what_it_does_not_model_and_the_json_walk_an
     let schema = pod();
     let old = json!({"metadata": {}});
     assert!(typed::created_fields(&old, &new, walk::Ty::root(schema), Scope::Main).is_err());
-    let op = UpdateOperation {
-        manager: "m",
-        api_version: "v1",
-        scope: Scope::Main,
-        time: NOW,
-        creating: true,
-    };
+    let op = create_op(Scope::Main);
     let got = record_create(&[], &old, &new, schema, &op).unwrap();
     let json = serde_json::to_value(&new).unwrap();
     assert_eq!(got, record_update(&[], &[], old, json, schema, &op));

@@ -332,8 +332,8 @@ fn compare_items(
     let index: BTreeMap<&PathElement, usize> =
         rp.iter().enumerate().map(|(i, pe)| (pe, i)).collect();
     let mut seen = vec![false; ra.len()];
-    let matched: Vec<Option<usize>> = lp.iter().map(|pe| index.get(pe).copied()).collect();
-    for ((pe, lv), ri) in lp.into_iter().zip(la).zip(matched) {
+    for (pe, lv) in lp.into_iter().zip(la) {
+        let ri = index.get(&pe).copied();
         if let Some(i) = ri {
             seen[i] = true;
         }
